@@ -1,0 +1,61 @@
+/**
+ * Quantities with units, parsed with mathjs and returned in SI.
+ *
+ * Users write "0.398um", "2 mA/cm^2", "10 min"; inside, everything is SI. A bare number is taken
+ * to be already in SI (metres, seconds, ...), which is what scenario files written by lithomech
+ * itself contain.
+ */
+import { create, all, type MathJsInstance, type Unit } from 'mathjs';
+import { InputError } from './errors.js';
+
+const math: MathJsInstance = create(all, {});
+
+/** SI base unit string per physical dimension name used in lithomech. */
+export const SI_UNITS = {
+  length: 'm',
+  time: 's',
+  current: 'A',
+  currentDensity: 'A/m^2',
+  voltage: 'V',
+  pressure: 'Pa',
+  concentration: 'mol/m^3',
+  diffusivity: 'm^2/s',
+  conductivity: 'S/m',
+  temperature: 'K',
+  arealMass: 'kg/m^2',
+} as const;
+export type Dimension = keyof typeof SI_UNITS;
+
+/**
+ * Parse `text` (e.g. "0.4 um") as a quantity of the given dimension and return its value in SI.
+ * @param source where the value came from (option or key), used in the error message.
+ */
+export function parseQuantity(text: string | number, dimension: Dimension, source: string): number {
+  if (typeof text === 'number') {
+    if (!Number.isFinite(text)) throw new InputError(source, `expected a finite ${dimension}, got ${text}`);
+    return text;
+  }
+  const s = text.trim().replace(/µ/g, 'u').replace(/μ/g, 'u');
+  if (s === '') throw new InputError(source, `expected a ${dimension} value, got an empty string`);
+  const asNumber = Number(s);
+  if (Number.isFinite(asNumber)) return asNumber;
+  let value: unknown;
+  try {
+    value = math.evaluate(s);
+  } catch (err) {
+    throw new InputError(source, `cannot parse "${text}" as a ${dimension}: ${(err as Error).message}`);
+  }
+  if (typeof value === 'number') return value;
+  if (!math.isUnit(value)) throw new InputError(source, `cannot parse "${text}" as a ${dimension}`);
+  const unit = value as Unit;
+  const si = SI_UNITS[dimension];
+  if (!unit.equalBase(math.unit(si))) {
+    throw new InputError(source, `"${text}" is not a ${dimension} (expected units compatible with ${si})`);
+  }
+  return unit.toNumber(si);
+}
+
+/** Format an SI value with a unit for reports (e.g. `3.98e-7 m`). */
+export function formatQuantity(value: number, dimension: Dimension): string {
+  return `${Number(value.toPrecision(6))} ${SI_UNITS[dimension]}`;
+}
