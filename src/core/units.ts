@@ -41,7 +41,8 @@ export function parseQuantity(text: string | number, dimension: Dimension, sourc
   if (Number.isFinite(asNumber)) return asNumber;
   let value: unknown;
   try {
-    value = math.evaluate(s);
+    // "10 min" as a unit first (evaluate would read `min` as the function); expressions second.
+    try { value = math.unit(s); } catch { value = math.evaluate(s); }
   } catch (err) {
     throw new InputError(source, `cannot parse "${text}" as a ${dimension}: ${(err as Error).message}`);
   }

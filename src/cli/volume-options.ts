@@ -1,0 +1,132 @@
+/**
+ * Options shared by the commands that read a volume (mesh, stats, later tortuosity):
+ * reading, segmentation of greyscale data, phase map, voxel size, crop, downsampling, orientation.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { Argv } from 'yargs';
+import { InputError } from '../core/errors.js';
+import { parseQuantity } from '../core/units.js';
+import { axisIndex, type Vec3, type Volume } from '../core/volume.js';
+import { parseCrop } from '../mesh/ops.js';
+import { parsePhaseMapText, phaseMapFromObject } from '../mesh/phases.js';
+import { DEFAULT_PARTICLE_OPTIONS, type MeshOptions } from '../mesh/pipeline.js';
+import type { PhaseDef, Side } from '../mesh/rve.js';
+import { multiOtsu, segmentThresholds } from '../mesh/segment.js';
+import { readVolume } from '../io/volume/index.js';
+
+export function volumeOptions<T>(y: Argv<T>) {
+  return y
+    .positional('volume', { type: 'string', demandOption: true, describe: 'segmented or greyscale volume: .tif/.tiff stack, .raw/.bin (+ .json sidecar), .npy, .vti' })
+    .option('phases', { type: 'string', demandOption: true, describe: 'label=name:role,... (roles: electrolyte, active, cbd, separator, current-collector, ignore) or a .yaml/.json file' })
+    .option('voxel-size', { type: 'string', describe: 'voxel edge with units, e.g. 0.398um, or dx,dy,dz (required when the file does not state it)' })
+    .option('crop', { type: 'string', describe: 'x0:x1,y0:y1,z0:z1 voxel ranges, end exclusive (empty bound = whole axis)' })
+    .option('downsample', { type: 'number', default: 1, describe: 'integer factor, majority vote of phases (ties → lowest phase id)' })
+    .option('thresholds', { type: 'string', describe: 'greyscale → labels: comma-separated thresholds t0,t1,… (value < t0 → 0, t0 ≤ value < t1 → 1, …)' })
+    .option('otsu', { type: 'number', describe: 'greyscale → labels 0..N-1 by multi-level Otsu with N classes' })
+    .option('thickness-axis', { choices: ['x', 'y', 'z'] as const, default: 'z' as const, describe: 'through-thickness axis' })
+    .option('separator-side', { choices: ['low', 'high'] as const, default: 'low' as const, describe: 'which end of the thickness axis faces the separator' })
+    .option('particles', { choices: ['watershed', 'components'] as const, default: DEFAULT_PARTICLE_OPTIONS.method, describe: 'particle labelling: marker-controlled watershed, or connected components only' })
+    .option('watershed-h', { type: 'number', default: DEFAULT_PARTICLE_OPTIONS.h, describe: 'h-maxima depth of watershed markers [voxels]; larger merges more' })
+    .option('connectivity', { choices: [6, 26] as const, default: DEFAULT_PARTICLE_OPTIONS.connectivity, describe: 'particle connectivity' })
+    .option('keep-isolated', { type: 'boolean', default: false, describe: 'keep active/CBD clusters not connected to the current collector (they are removed and reported by default)' })
+    .option('surface-sigma', { type: 'number', default: 1.0, describe: 'Gaussian σ [voxels] of the surface-normal estimate for corrected areas' });
+}
+
+export interface VolumeArgs {
+  volume: string;
+  phases: string;
+  voxelSize?: string;
+  crop?: string;
+  downsample: number;
+  thresholds?: string;
+  otsu?: number;
+  thicknessAxis: 'x' | 'y' | 'z';
+  separatorSide: 'low' | 'high';
+  particles: 'watershed' | 'components';
+  watershedH: number;
+  connectivity: 6 | 26;
+  keepIsolated: boolean;
+  surfaceSigma: number;
+}
+
+export async function loadPhaseMap(text: string): Promise<PhaseDef[]> {
+  if (/\.(ya?ml|json)$/i.test(text)) {
+    let content: string;
+    try {
+      content = await fs.readFile(text, 'utf8');
+    } catch (err) {
+      throw new InputError(text, `cannot read phase map: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    let obj: unknown;
+    try {
+      obj = /\.json$/i.test(text) ? JSON.parse(content) : YAML.parse(content);
+    } catch (err) {
+      throw new InputError(text, `cannot parse: ${(err as Error).message.split('\n')[0]}`);
+    }
+    const inner = obj && typeof obj === 'object' && !Array.isArray(obj) && 'phases' in obj ? (obj as { phases: unknown }).phases : obj;
+    return phaseMapFromObject(inner, text);
+  }
+  return parsePhaseMapText(text);
+}
+
+export function parseVoxelSize(text: string | undefined, fromFile: Vec3 | undefined, source: string): Vec3 {
+  if (text !== undefined) {
+    const parts = text.split(',').map((s) => s.trim());
+    if (parts.length !== 1 && parts.length !== 3) throw new InputError('--voxel-size', `expected one value or dx,dy,dz, got "${text}"`);
+    const v = parts.map((p) => parseQuantity(p, 'length', '--voxel-size'));
+    for (const x of v) if (!(x > 0)) throw new InputError('--voxel-size', `must be positive, got "${text}"`);
+    return (v.length === 1 ? [v[0], v[0], v[0]] : v) as Vec3;
+  }
+  if (fromFile) return fromFile;
+  throw new InputError(source, 'the file does not state a voxel size: pass --voxel-size (e.g. 0.398um)');
+}
+
+/** Read the volume, segment if asked, and resolve every option into `MeshOptions` (SI units). */
+export async function resolveVolumeInputs(args: VolumeArgs): Promise<{ volume: Volume; options: MeshOptions; resolved: Record<string, unknown> }> {
+  const phases = await loadPhaseMap(args.phases);
+  let volume = await readVolume(args.volume);
+  let segmentation: Record<string, unknown> | null = null;
+  if (args.thresholds !== undefined && args.otsu !== undefined) throw new InputError('--otsu', 'give either --thresholds or --otsu, not both');
+  if (args.thresholds !== undefined) {
+    const t = args.thresholds.split(',').map((s) => Number(s.trim()));
+    if (t.some((v) => !Number.isFinite(v))) throw new InputError('--thresholds', `expected numbers, got "${args.thresholds}"`);
+    volume = segmentThresholds(volume, t);
+    segmentation = { method: 'thresholds', thresholds: t };
+  } else if (args.otsu !== undefined) {
+    if (!Number.isInteger(args.otsu) || args.otsu < 2) throw new InputError('--otsu', 'expected an integer number of classes ≥ 2');
+    const t = multiOtsu(volume, args.otsu);
+    volume = segmentThresholds(volume, t);
+    segmentation = { method: 'multi-otsu', classes: args.otsu, thresholds: t };
+  }
+  const voxelSize = parseVoxelSize(args.voxelSize, volume.voxelSize, args.volume);
+  const crop = args.crop !== undefined ? parseCrop(args.crop, volume.shape) : undefined;
+  const options: MeshOptions = {
+    phases,
+    voxelSize,
+    crop,
+    downsample: args.downsample,
+    thicknessAxis: axisIndex(args.thicknessAxis),
+    separatorSide: args.separatorSide as Side,
+    separatorThickness: 0,
+    collectorThickness: 0,
+    removeIsolated: !args.keepIsolated,
+    particles: { method: args.particles, h: args.watershedH, connectivity: args.connectivity },
+    surfaceSigma: args.surfaceSigma,
+  };
+  const resolved = {
+    input: { file: path.resolve(args.volume), shape: volume.shape, dtype: volume.data.constructor.name.replace('Array', '').toLowerCase() },
+    segmentation,
+    phases,
+    voxelSize_m: voxelSize,
+    crop: crop ?? null,
+    downsample: args.downsample,
+    thicknessAxis: args.thicknessAxis,
+    separatorSide: args.separatorSide,
+    removeIsolated: !args.keepIsolated,
+    particles: options.particles,
+    surfaceSigma_voxels: args.surfaceSigma,
+  };
+  return { volume, options, resolved };
+}
