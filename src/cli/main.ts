@@ -27,7 +27,8 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg: string | null, err: Error | null, y: Argv) => {
       if (err) throw err;
-      process.stderr.write(`${y.help ? '' : ''}lithomech: ${msg}\nRun 'lithomech --help' for usage.\n`);
+      void y;
+      process.stderr.write(`lithomech: ${msg}\nRun 'lithomech --help' for usage.\n`);
       exitCode = 2;
     });
   try {

@@ -4,7 +4,7 @@
  */
 import { labelComponents } from './components.js';
 import { electrodeExtent } from './ops.js';
-import { DEFAULT_SMOOTHING_SIGMA, forEachPhaseInterfaceFace, gaussianKernel, visitFaces } from './surface.js';
+import { DEFAULT_SMOOTHING_SIGMA, phaseInterfaceAreas, type InterfaceAreas } from './surface.js';
 import type { Rve } from './rve.js';
 
 export interface ParticleRow {
@@ -55,9 +55,18 @@ export function collectorConnectedMask(rve: Rve): Uint8Array {
   return out;
 }
 
-export function particleTable(rve: Rve, sigma = DEFAULT_SMOOTHING_SIGMA): ParticleRow[] {
+/**
+ * Particle rows and phase-pair interface areas from one pass over the interface faces.
+ *
+ * Faces between different phases get the projected-normal correction (surface.ts). Faces between
+ * two particles of the same phase (contacts that the watershed drew) are treated as one planar
+ * contact per particle pair: with P_k the summed voxel-face area on axis k of that contact, a
+ * plane of area A with normal n has P_k = A|n_k|, so A = ‖P‖₂ exactly; each face of the contact
+ * is scaled by ‖P‖₂/‖P‖₁. (Cheap, and exact for flat contacts, which watershed necks nearly are.)
+ */
+export function analyseParticles(rve: Rve, sigma = DEFAULT_SMOOTHING_SIGMA): { particles: ParticleRow[]; areas: InterfaceAreas } {
   const particle = rve.particle;
-  if (!particle) throw new Error('particleTable: the RVE has no particle labels');
+  if (!particle) throw new Error('analyseParticles: the RVE has no particle labels');
   const [nx, ny, nz] = rve.shape;
   const [hx, hy, hz] = rve.voxelSize;
   let count = 0;
@@ -68,59 +77,58 @@ export function particleTable(rve: Rve, sigma = DEFAULT_SMOOTHING_SIGMA): Partic
   const boundary = new Uint8Array(count + 1);
   const connected = new Uint8Array(count + 1);
   const conn = collectorConnectedMask(rve);
+  const phase = rve.phase;
   for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) {
     const i = x + nx * (y + ny * z);
     const id = particle[i];
     if (id === 0) continue;
     vox[id]++;
     cx[id] += x; cy[id] += y; cz[id] += z;
-    phaseOf[id] = rve.phase[i];
+    phaseOf[id] = phase[i];
     if (conn[i]) connected[id] = 1;
     if (x === 0 || y === 0 || z === 0 || x === nx - 1 || y === ny - 1 || z === nz - 1) boundary[id] = 1;
   }
   const areaE = new Float64Array(count + 1), areaC = new Float64Array(count + 1), areaP = new Float64Array(count + 1), areaO = new Float64Array(count + 1);
-  const roleOf = rve.phases.map((p) => p.role);
-  const addArea = (id: number, otherPhase: number, area: number) => {
-    const role = roleOf[otherPhase];
-    if (role === 'electrolyte') areaE[id] += area;
-    else if (role === 'cbd') areaC[id] += area;
-    else if (role === 'active') areaP[id] += area;
-    else areaO[id] += area;
-  };
-  // Faces between different phases.
-  forEachPhaseInterfaceFace(rve, (p, q, _a, _av, ac) => {
-    if (particle[p] > 0) addArea(particle[p], rve.phase[q], ac);
-    if (particle[q] > 0) addArea(particle[q], rve.phase[p], ac);
-  }, { sigma });
-  // Faces between two particles of the same phase: the normal comes from the locally smoothed
-  // indicator χ_p − χ_q of the two particles (they are few, so local convolution is cheap).
-  const kern = gaussianKernel(sigma);
-  const r = (kern.length - 1) / 2;
-  const localField = (pid: number, qid: number) => (i: number) => {
-    const x0 = i % nx, y0 = Math.floor(i / nx) % ny, z0 = Math.floor(i / (nx * ny));
-    let s = 0;
-    for (let dz = -r; dz <= r; dz++) {
-      const z = Math.min(nz - 1, Math.max(0, z0 + dz));
-      for (let dy = -r; dy <= r; dy++) {
-        const y = Math.min(ny - 1, Math.max(0, y0 + dy));
-        const wzy = kern[dz + r] * kern[dy + r];
-        const row = nx * (y + ny * z);
-        for (let dx = -r; dx <= r; dx++) {
-          const x = Math.min(nx - 1, Math.max(0, x0 + dx));
-          const id = particle[row + x];
-          if (id === pid) s += wzy * kern[dx + r];
-          else if (id === qid) s -= wzy * kern[dx + r];
-        }
+  const roleCode = new Uint8Array(256);
+  for (const p of rve.phases) roleCode[p.id] = p.role === 'electrolyte' ? 0 : p.role === 'cbd' ? 1 : p.role === 'active' ? 2 : 3;
+  const byRole = [areaE, areaC, areaP, areaO];
+  // Faces between different phases (one shared pass with the phase-pair totals).
+  const areas = phaseInterfaceAreas(rve, { sigma }, (p, q, _a, _av, ac) => {
+    const ip = particle[p], iq = particle[q];
+    if (ip > 0) byRole[roleCode[phase[q]]][ip] += ac;
+    if (iq > 0) byRole[roleCode[phase[p]]][iq] += ac;
+  });
+  // Particle–particle contacts within one phase: projected areas per pair and axis.
+  const contacts = new Map<number, [number, number, number]>();
+  const strides = [1, nx, nx * ny];
+  const faceArea = [hy * hz, hx * hz, hx * hy];
+  const pairKey = (a: number, b: number) => (a < b ? a * (count + 1) + b : b * (count + 1) + a);
+  const forEachContactFace = (visit: (key: number, axis: number) => void) => {
+    for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) {
+      const i = x + nx * (y + ny * z);
+      const a = particle[i];
+      if (a === 0) continue;
+      const c = [x, y, z];
+      for (let ax = 0; ax < 3; ax++) {
+        if (c[ax] + 1 >= rve.shape[ax]) continue;
+        const j = i + strides[ax];
+        const b = particle[j];
+        if (b === 0 || b === a || phase[j] !== phase[i]) continue;
+        visit(pairKey(a, b), ax);
       }
     }
-    return s;
   };
-  visitFaces(
-    rve.shape, rve.voxelSize, particle,
-    (p, q) => localField(particle[p], particle[q]),
-    (p, q, _a, _av, ac) => { areaP[particle[p]] += ac; areaP[particle[q]] += ac; },
-    (p, q) => particle[p] > 0 && particle[q] > 0 && rve.phase[p] === rve.phase[q],
-  );
+  forEachContactFace((key, ax) => {
+    let P = contacts.get(key);
+    if (!P) { P = [0, 0, 0]; contacts.set(key, P); }
+    P[ax] += faceArea[ax];
+  });
+  for (const [key, P] of contacts) {
+    const a = Math.floor(key / (count + 1)), b = key % (count + 1);
+    const area = Math.hypot(P[0], P[1], P[2]);
+    areaP[a] += area;
+    areaP[b] += area;
+  }
   const ax = rve.thicknessAxis;
   const h = [hx, hy, hz];
   const [lo, hi] = electrodeExtent(rve);
@@ -150,7 +158,7 @@ export function particleTable(rve: Rve, sigma = DEFAULT_SMOOTHING_SIGMA): Partic
       connectedToCollector: connected[id] === 1,
     });
   }
-  return rows;
+  return { particles: rows, areas };
 }
 
 export function particleCsv(rows: ParticleRow[]): string {

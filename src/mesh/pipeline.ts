@@ -10,7 +10,7 @@ import { InputError } from '../core/errors.js';
 import type { Axis, Shape3, Vec3, Volume } from '../core/volume.js';
 import { labelComponents } from './components.js';
 import { crop, downsampleMajority, padLayers, removeIsolatedSolid, type Range, type RemovalReport } from './ops.js';
-import { particleTable, type ParticleRow } from './particles.js';
+import { analyseParticles, type ParticleRow } from './particles.js';
 import { applyPhaseMap } from './phases.js';
 import type { PhaseDef, Rve, Side } from './rve.js';
 import { computeStats, type RveStats } from './stats.js';
@@ -104,6 +104,7 @@ export function labelParticles(rve: Rve, opts: ParticleOptions): Int32Array {
 }
 
 export function analyseRve(rve: Rve, surfaceSigma?: number): { particles: ParticleRow[]; stats: RveStats } {
-  const particles = rve.particle ? particleTable(rve, surfaceSigma) : [];
-  return { particles, stats: computeStats(rve, rve.particle ? particles : null, { sigma: surfaceSigma }) };
+  if (!rve.particle) return { particles: [], stats: computeStats(rve, null, { sigma: surfaceSigma }) };
+  const { particles, areas } = analyseParticles(rve, surfaceSigma);
+  return { particles, stats: computeStats(rve, particles, { areas }) };
 }

@@ -14,11 +14,11 @@
  *   the spread at its own size is small compared with the differences you want to resolve.
  */
 import { Rng } from '../core/rng.js';
-import { AXES, type Shape3 } from '../core/volume.js';
-import { percolates } from './components.js';
+import { AXES, type Axis, type Shape3 } from '../core/volume.js';
+import { componentsTouching, labelComponents } from './components.js';
 import type { ParticleRow } from './particles.js';
 import type { Rve } from './rve.js';
-import { phaseInterfaceAreas } from './surface.js';
+import { phaseInterfaceAreas, type InterfaceAreas } from './surface.js';
 
 export interface RepresentativenessRow {
   /** Sub-cube edge [voxels] */
@@ -75,48 +75,67 @@ export function volumeFractions(rve: Pick<Rve, 'phase' | 'phases'>, include: (ro
 
 /**
  * Volume-fraction spread over `samples` random sub-cubes for edges in a geometric sequence from
- * 8 voxels to the smallest box dimension (seeded: deterministic).
+ * 8 voxels to the smallest box dimension (seeded: deterministic). Counts come from a summed-volume
+ * table per phase (one at a time, Int32), so each sample costs O(1).
  */
-export function representativeness(rve: Pick<Rve, 'shape' | 'voxelSize' | 'phase' | 'phases'>, samples = 24, seed = 1): RepresentativenessRow[] {
+export function representativeness(rve: Pick<Rve, 'shape' | 'voxelSize' | 'phase' | 'phases'>, samples = 64, seed = 1): RepresentativenessRow[] {
   const [nx, ny, nz] = rve.shape;
   const nmin = Math.min(nx, ny, nz);
   const edges: number[] = [];
   for (let e = 8; e < nmin; e = Math.round(e * 1.5)) edges.push(e);
   if (nmin >= 1) edges.push(nmin);
+  // sub-cube corners, drawn once and shared by all phases
   const rng = new Rng(seed);
-  const counts = new Float64Array(256);
-  const rows: RepresentativenessRow[] = [];
-  for (const edge of edges) {
-    const fr: number[][] = rve.phases.map(() => []);
-    const nSamples = edge === nmin && nx === nmin && ny === nmin && nz === nmin ? 1 : samples;
-    for (let s = 0; s < nSamples; s++) {
-      const x0 = Math.floor(rng.uniform() * (nx - edge + 1));
-      const y0 = Math.floor(rng.uniform() * (ny - edge + 1));
-      const z0 = Math.floor(rng.uniform() * (nz - edge + 1));
-      counts.fill(0);
-      for (let z = z0; z < z0 + edge; z++) for (let y = y0; y < y0 + edge; y++) {
-        const row = nx * (y + ny * z);
-        for (let x = x0; x < x0 + edge; x++) counts[rve.phase[row + x]]++;
+  const corners = edges.map((edge) => {
+    const whole = nx === edge && ny === edge && nz === edge;
+    const m = whole ? 1 : samples;
+    return Array.from({ length: m }, () => [
+      Math.floor(rng.uniform() * (nx - edge + 1)),
+      Math.floor(rng.uniform() * (ny - edge + 1)),
+      Math.floor(rng.uniform() * (nz - edge + 1)),
+    ]);
+  });
+  // summed-volume table S of size (nx+1)(ny+1)(nz+1): S[x,y,z] = count in [0,x)×[0,y)×[0,z)
+  const sx = nx + 1, sxy = (nx + 1) * (ny + 1);
+  const S = new Int32Array(sxy * (nz + 1));
+  const fr = rve.phases.map(() => edges.map(() => [] as number[]));
+  for (const [k, p] of rve.phases.entries()) {
+    for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) {
+      let rowSum = 0;
+      const src = nx * (y + ny * z);
+      const d = 1 + sx * (y + 1) + sxy * (z + 1);
+      for (let x = 0; x < nx; x++) {
+        rowSum += rve.phase[src + x] === p.id ? 1 : 0;
+        S[d + x] = rowSum + S[d + x - sx] + S[d + x - sxy] - S[d + x - sx - sxy];
       }
-      const v = edge ** 3;
-      rve.phases.forEach((p, k) => fr[k].push(counts[p.id] / v));
     }
+    const at = (x: number, y: number, z: number) => S[x + sx * y + sxy * z];
+    edges.forEach((e, ei) => {
+      for (const [x0, y0, z0] of corners[ei]) {
+        const x1 = x0 + e, y1 = y0 + e, z1 = z0 + e;
+        const c = at(x1, y1, z1) - at(x0, y1, z1) - at(x1, y0, z1) - at(x1, y1, z0)
+          + at(x0, y0, z1) + at(x0, y1, z0) + at(x1, y0, z0) - at(x0, y0, z0);
+        fr[k][ei].push(c / e ** 3);
+      }
+    });
+  }
+  return edges.map((edge, ei) => {
     const mean: Record<string, number> = {}, std: Record<string, number> = {};
     rve.phases.forEach((p, k) => {
-      const m = fr[k].reduce((a, b) => a + b, 0) / fr[k].length;
-      const v = fr[k].reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, fr[k].length - 1);
+      const xs = fr[k][ei];
+      const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const v = xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1);
       mean[p.name] = m;
       std[p.name] = Math.sqrt(v);
     });
-    rows.push({ edge, edgeLength: edge * rve.voxelSize[0], samples: nSamples, mean, std });
-  }
-  return rows;
+    return { edge, edgeLength: edge * rve.voxelSize[0], samples: corners[ei].length, mean, std };
+  });
 }
 
-export function computeStats(rve: Rve, particles: ParticleRow[] | null, opts: { sigma?: number } = {}): RveStats {
+export function computeStats(rve: Rve, particles: ParticleRow[] | null, opts: { sigma?: number; areas?: InterfaceAreas } = {}): RveStats {
   const [hx, hy, hz] = rve.voxelSize;
   const boxVolume = rve.phase.length * hx * hy * hz;
-  const areas = phaseInterfaceAreas(rve, { sigma: opts.sigma });
+  const areas = opts.areas ?? phaseInterfaceAreas(rve, { sigma: opts.sigma });
   const per = (rec: Record<string, number>) => Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, v / boxVolume]));
   const percolation: RveStats['percolation'] = {};
   for (const p of rve.phases) {
@@ -124,7 +143,14 @@ export function computeStats(rve: Rve, particles: ParticleRow[] | null, opts: { 
     let any = false;
     for (let i = 0; i < mask.length; i++) if (rve.phase[i] === p.id) { mask[i] = 1; any = true; }
     const res = { x: false, y: false, z: false };
-    if (any) AXES.forEach((ax, a) => { res[ax] = percolates(mask, rve.shape, a as 0 | 1 | 2, 6); });
+    if (any) {
+      const { labels } = labelComponents(mask, rve.shape, 6);
+      AXES.forEach((ax, a) => {
+        const low = componentsTouching(labels, rve.shape, a as Axis, 'low');
+        const high = componentsTouching(labels, rve.shape, a as Axis, 'high');
+        res[ax] = [...high].some((l) => low.has(l));
+      });
+    }
     percolation[p.name] = res;
   }
   let particleSummary: RveStats['particles'] = null;

@@ -27,40 +27,55 @@ export function gaussianKernel(sigma: number): Float64Array {
 }
 
 /**
- * Separable Gaussian smoothing in voxel units with mirror (zero-flux) boundaries.
- * `field` is overwritten through a scratch line buffer; returns the same array.
+ * Separable Gaussian smoothing in voxel units with mirror (zero-flux) boundaries; returns a new
+ * array. Each pass works on whole x-rows at a time (contiguous memory) so the y and z passes are
+ * cache-friendly.
  */
 export function gaussianSmooth(field: Float32Array, shape: Shape3, sigma: number): Float32Array {
   const k = gaussianKernel(sigma);
   const r = (k.length - 1) / 2;
   const [nx, ny, nz] = shape;
-  const strides = [1, nx, nx * ny];
-  const n = [nx, ny, nz];
-  for (let a = 0; a < 3; a++) {
-    const len = n[a];
-    if (len === 1) continue;
-    const line = new Float64Array(len + 2 * r);
-    const st = strides[a];
-    const other = [0, 1, 2].filter((b) => b !== a);
-    const n1 = n[other[0]], n2 = n[other[1]], s1 = strides[other[0]], s2 = strides[other[1]];
-    for (let j = 0; j < n2; j++) {
-      for (let i = 0; i < n1; i++) {
-        const base = i * s1 + j * s2;
-        for (let t = 0; t < len; t++) line[t + r] = field[base + t * st];
-        for (let t = 1; t <= r; t++) {
-          // mirror about the outer face: index -t ↔ t-1, len-1+t ↔ len-t
-          line[r - t] = line[r + Math.min(t - 1, len - 1)];
-          line[r + len - 1 + t] = line[r + Math.max(len - t, 0)];
-        }
-        for (let t = 0; t < len; t++) {
-          let s = 0;
-          for (let q = 0; q < k.length; q++) s += k[q] * line[t + q];
-          field[base + t * st] = s;
+  let src: Float32Array = field;
+  let dst: Float32Array = new Float32Array(field.length);
+  // x pass: per row, with a padded line buffer
+  {
+    const line = new Float64Array(nx + 2 * r);
+    for (let row = 0; row < ny * nz; row++) {
+      const base = row * nx;
+      for (let t = 0; t < nx; t++) line[t + r] = src[base + t];
+      for (let t = 1; t <= r; t++) {
+        line[r - t] = line[r + Math.min(t - 1, nx - 1)];
+        line[r + nx - 1 + t] = line[r + Math.max(nx - t, 0)];
+      }
+      for (let t = 0; t < nx; t++) {
+        let acc = 0;
+        for (let q = 0; q < k.length; q++) acc += k[q] * line[t + q];
+        dst[base + t] = acc;
+      }
+    }
+    src = dst;
+    dst = new Float32Array(field.length);
+  }
+  // y and z passes: dst row (j) = Σ_q k[q] · src row (mirror(j + q − r)), rows of length nx
+  const mirror = (j: number, n: number) => (j < 0 ? Math.min(-j - 1, n - 1) : j >= n ? Math.max(2 * n - j - 1, 0) : j);
+  for (const a of [1, 2]) {
+    const n = a === 1 ? ny : nz;
+    if (n === 1) continue;
+    dst.fill(0);
+    for (let outer = 0; outer < (a === 1 ? nz : ny); outer++) {
+      for (let j = 0; j < n; j++) {
+        const rowOf = (jj: number) => (a === 1 ? nx * (jj + ny * outer) : nx * (outer + ny * jj));
+        const d = rowOf(j);
+        for (let q = 0; q < k.length; q++) {
+          const w = k[q];
+          const s0 = rowOf(mirror(j + q - r, n));
+          for (let x = 0; x < nx; x++) dst[d + x] += w * src[s0 + x];
         }
       }
     }
+    const t = src; src = dst; dst = t === field ? new Float32Array(field.length) : t;
   }
-  return field;
+  return src;
 }
 
 /** Visitor for one interface face between voxel p (low side) and q = p + stride(axis). */
@@ -68,8 +83,6 @@ export type FaceVisitor = (p: number, q: number, axis: number, voxelArea: number
 
 export interface InterfaceOptions {
   sigma?: number;
-  /** Per-voxel labels that define the two sides (default: the phase ids). */
-  labels?: ArrayLike<number>;
 }
 
 /**
@@ -90,6 +103,7 @@ export function forEachPhaseInterfaceFace(rve: Pick<Rve, 'shape' | 'voxelSize' |
     const f = new Float32Array(n);
     for (let i = 0; i < n; i++) f[i] = phase[i] === id ? 1 : 0;
     smoothed[id] = gaussianSmooth(f, shape, sigma);
+    // the indicator itself is no longer needed: gaussianSmooth returned a new array
   }
   // one difference field g = S[χ_a] − S[χ_b] per ordered phase pair, created on first use
   const cache = new Map<number, (i: number) => number>();
@@ -174,8 +188,11 @@ export interface InterfaceAreas {
   corrected: Record<string, number>;
 }
 
-/** Total interface areas per phase pair. */
-export function phaseInterfaceAreas(rve: Pick<Rve, 'shape' | 'voxelSize' | 'phase' | 'phases'>, opts: InterfaceOptions = {}): InterfaceAreas {
+/**
+ * Total interface areas per phase pair. `alsoVisit` sees every face too, so callers that need
+ * per-face or per-particle sums share this single pass.
+ */
+export function phaseInterfaceAreas(rve: Pick<Rve, 'shape' | 'voxelSize' | 'phase' | 'phases'>, opts: InterfaceOptions = {}, alsoVisit?: FaceVisitor): InterfaceAreas {
   const K = rve.phases.length;
   const vox = new Float64Array(K * K);
   const cor = new Float64Array(K * K);
@@ -185,6 +202,7 @@ export function phaseInterfaceAreas(rve: Pick<Rve, 'shape' | 'voxelSize' | 'phas
     const k = a < b ? a * K + b : b * K + a;
     vox[k] += av;
     cor[k] += ac;
+    if (alsoVisit) alsoVisit(p, q, _a, av, ac);
   }, opts);
   const out: InterfaceAreas = { voxel: {}, corrected: {} };
   for (let a = 0; a < K; a++) for (let b = a + 1; b < K; b++) {
