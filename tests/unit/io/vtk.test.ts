@@ -20,16 +20,10 @@ import type { Shape3, Vec3, VoxelArray } from '../../../src/core/volume.js';
 import { writePvd } from '../../../src/io/vtk/pvd.js';
 import { readVti, writeVti, type VtkEncodingOptions } from '../../../src/io/vtk/vti.js';
 import { writeVtu } from '../../../src/io/vtk/vtu.js';
+import { HAVE_VTK, SYSTEM_PYTHON, VTK_MISSING, VTK_VERSION } from '../../helpers/system-vtk.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const VTK_READ_PY = resolve(HERE, '../../helpers/vtk_read.py');
-const SYSTEM_PYTHON = '/usr/bin/python3';
-const VTK_MISSING = 'python3-vtk9 is missing: `/usr/bin/python3 -c "import vtk"` fails (apt-get install python3-vtk9)';
-
-// Probe once for Debian's VTK python bindings.
-const vtkProbe = spawnSync(SYSTEM_PYTHON, ['-c', 'import vtk; print(vtk.vtkVersion.GetVTKVersion())'], { encoding: 'utf8' });
-const VTK_VERSION = vtkProbe.status === 0 ? vtkProbe.stdout.trim() : null;
-const HAVE_VTK = VTK_VERSION !== null;
 
 
 let dir: string;
