@@ -7,7 +7,7 @@ import { writeRveOutputs } from '../io/rve-output.js';
 import { analyseRve, rveFromLabels } from '../mesh/pipeline.js';
 import { StepLog } from './log.js';
 import { formatStatsTable } from './stats-table.js';
-import { resolveVolumeInputs, volumeOptions, type VolumeArgs } from './volume-options.js';
+import { reportRemovals, resolveVolumeInputs, volumeOptions, type VolumeArgs } from './volume-options.js';
 
 interface MeshArgs extends VolumeArgs {
   out: string;
@@ -37,10 +37,7 @@ export const meshCommand: CommandModule<object, MeshArgs> = {
     options.collectorThickness = parseQuantity(args.collector, 'length', '--collector');
     log.step(`read ${args.volume} (${volume.shape.join('×')})`);
     const { rve, report } = rveFromLabels(volume, options);
-    if (report.removed && report.removed.clusters > 0) {
-      const v = Object.entries(report.removed.voxels).map(([k, n]) => `${n} ${k}`).join(', ');
-      process.stderr.write(`lithomech: removed ${report.removed.clusters} solid clusters not connected to the current collector (${v} voxels → ${report.removed.replacedBy}); --keep-isolated keeps them\n`);
-    }
+    reportRemovals(report);
     log.step(`RVE ${rve.shape.join('×')}, particles labelled`);
     const { particles, stats } = analyseRve(rve, options.surfaceSigma);
     log.step(`statistics: ${particles.length} particles`);
@@ -75,7 +72,8 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
       .example('$0 stats nmc.tif --phases "0=pore:electrolyte,1=NMC:active,2=CBD:cbd" --voxel-size 0.398um', 'volume fractions, surface areas, particles, percolation') as unknown as Argv<StatsArgs>,
   handler: async (args: ArgumentsCamelCase<StatsArgs>) => {
     const { volume, options } = await resolveVolumeInputs(args);
-    const { rve } = rveFromLabels(volume, options);
+    const { rve, report } = rveFromLabels(volume, options);
+    reportRemovals(report);
     const { stats } = analyseRve(rve, options.surfaceSigma);
     process.stdout.write(args.json ? JSON.stringify(stats, null, 2) + '\n' : formatStatsTable(stats));
   },

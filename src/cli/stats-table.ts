@@ -22,7 +22,7 @@ export function formatStatsTable(s: RveStats): string {
     const p = s.particles;
     lines.push('');
     lines.push(`particles: ${p.count} (${p.touchingBoundary} cut by the box, ${p.notConnectedToCollector} not connected to the collector)`);
-    lines.push(`equivalent radius: mean ${um(p.meanEquivalentRadius)}, d10 ${um(p.d10EquivalentRadius)}, d50 ${um(p.medianEquivalentRadius)}, d90 ${um(p.d90EquivalentRadius)}; mean sphericity ${p.meanSphericity.toFixed(3)}`);
+    lines.push(`equivalent radius: mean ${um(p.meanEquivalentRadius)}, d10 ${um(p.d10EquivalentRadius)}, d50 ${um(p.medianEquivalentRadius)}, d90 ${um(p.d90EquivalentRadius)}; mean sphericity ${Number.isFinite(p.meanSphericity) ? p.meanSphericity.toFixed(3) : 'n/a (every particle is cut by the box)'}`);
   }
   lines.push('');
   lines.push('representativeness: std of volume fraction over random sub-cubes');

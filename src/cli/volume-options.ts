@@ -7,11 +7,11 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { Argv } from 'yargs';
 import { InputError } from '../core/errors.js';
-import { parseQuantity } from '../core/units.js';
+import { parseVoxelSize } from '../core/units.js';
 import { axisIndex, type Vec3, type Volume } from '../core/volume.js';
 import { parseCrop } from '../mesh/ops.js';
 import { parsePhaseMapText, phaseMapFromObject } from '../mesh/phases.js';
-import { DEFAULT_PARTICLE_OPTIONS, type MeshOptions } from '../mesh/pipeline.js';
+import { DEFAULT_PARTICLE_OPTIONS, type MeshOptions, type MeshReport } from '../mesh/pipeline.js';
 import type { PhaseDef, Side } from '../mesh/rve.js';
 import { multiOtsu, segmentThresholds } from '../mesh/segment.js';
 import { readVolume } from '../io/volume/index.js';
@@ -71,14 +71,9 @@ export async function loadPhaseMap(text: string): Promise<PhaseDef[]> {
   return parsePhaseMapText(text);
 }
 
-export function parseVoxelSize(text: string | undefined, fromFile: Vec3 | undefined, source: string): Vec3 {
-  if (text !== undefined) {
-    const parts = text.split(',').map((s) => s.trim());
-    if (parts.length !== 1 && parts.length !== 3) throw new InputError('--voxel-size', `expected one value or dx,dy,dz, got "${text}"`);
-    const v = parts.map((p) => parseQuantity(p, 'length', '--voxel-size'));
-    for (const x of v) if (!(x > 0)) throw new InputError('--voxel-size', `must be positive, got "${text}"`);
-    return (v.length === 1 ? [v[0], v[0], v[0]] : v) as Vec3;
-  }
+/** --voxel-size "0.398um" or "dx,dy,dz"; else the file's own; else an error naming the file. */
+export function resolveVoxelSize(text: string | undefined, fromFile: Vec3 | undefined, source: string): Vec3 {
+  if (text !== undefined) return parseVoxelSize(text.includes(',') ? text.split(',').map((s) => s.trim()) : text, '--voxel-size');
   if (fromFile) return fromFile;
   throw new InputError(source, 'the file does not state a voxel size: pass --voxel-size (e.g. 0.398um)');
 }
@@ -100,7 +95,7 @@ export async function resolveVolumeInputs(args: VolumeArgs): Promise<{ volume: V
     volume = segmentThresholds(volume, t);
     segmentation = { method: 'multi-otsu', classes: args.otsu, thresholds: t };
   }
-  const voxelSize = parseVoxelSize(args.voxelSize, volume.voxelSize, args.volume);
+  const voxelSize = resolveVoxelSize(args.voxelSize, volume.voxelSize, args.volume);
   const crop = args.crop !== undefined ? parseCrop(args.crop, volume.shape) : undefined;
   const options: MeshOptions = {
     phases,
@@ -129,4 +124,12 @@ export async function resolveVolumeInputs(args: VolumeArgs): Promise<{ volume: V
     surfaceSigma_voxels: args.surfaceSigma,
   };
   return { volume, options, resolved };
+}
+
+/** Say on stderr what the isolated-solid removal did (never silent). */
+export function reportRemovals(report: MeshReport): void {
+  const r = report.removed;
+  if (!r || r.clusters === 0) return;
+  const v = Object.entries(r.voxels).map(([k, n]) => `${n} ${k}`).join(', ');
+  process.stderr.write(`lithomech: removed ${r.clusters} solid clusters not connected to the current collector (${v} voxels → ${r.replacedBy}); --keep-isolated keeps them\n`);
 }

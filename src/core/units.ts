@@ -60,3 +60,24 @@ export function parseQuantity(text: string | number, dimension: Dimension, sourc
 export function formatQuantity(value: number, dimension: Dimension): string {
   return `${Number(value.toPrecision(6))} ${SI_UNITS[dimension]}`;
 }
+
+/**
+ * Parse a voxel size given as "0.4 um", a number (metres) or a list of three of those.
+ * @param source where it came from, for error messages
+ */
+export function parseVoxelSize(value: unknown, source: string): [number, number, number] {
+  const one = (v: unknown): number => {
+    if (typeof v !== 'number' && typeof v !== 'string') {
+      throw new InputError(source, `expected a length like "0.4 um" or a number in metres, got ${JSON.stringify(v)}`);
+    }
+    const x = parseQuantity(v, 'length', source);
+    if (!(x > 0) || !Number.isFinite(x)) throw new InputError(source, `voxel size must be positive, got ${JSON.stringify(v)}`);
+    return x;
+  };
+  if (Array.isArray(value)) {
+    if (value.length !== 3) throw new InputError(source, `expected 3 voxel edge lengths [dx, dy, dz], got ${value.length}`);
+    return [one(value[0]), one(value[1]), one(value[2])];
+  }
+  const s = one(value);
+  return [s, s, s];
+}

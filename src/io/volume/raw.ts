@@ -28,7 +28,7 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { InputError } from '../../core/errors.js';
-import { parseQuantity } from '../../core/units.js';
+import { parseQuantity, parseVoxelSize } from '../../core/units.js';
 import {
   allocate, BYTES_PER, dtypeOf, voxelCount,
   type DType, type Shape3, type Vec3, type Volume, type VoxelArray,
@@ -116,27 +116,6 @@ export function transposeZFastest<T extends VoxelArray>(src: T, shape: Shape3): 
 /** "1×2×3" for messages. */
 export function formatShape(shape: readonly number[]): string {
   return shape.join('×');
-}
-
-/**
- * Parse a voxel size given as "0.4 um", a number (metres) or a list of three of those.
- * @param source where it came from, for error messages
- */
-export function parseVoxelSize(value: unknown, source: string): Vec3 {
-  const one = (v: unknown): number => {
-    if (typeof v !== 'number' && typeof v !== 'string') {
-      throw new InputError(source, `expected a length like "0.4 um" or a number in metres, got ${JSON.stringify(v)}`);
-    }
-    const x = parseQuantity(v, 'length', source);
-    if (!(x > 0) || !Number.isFinite(x)) throw new InputError(source, `voxel size must be positive, got ${JSON.stringify(v)}`);
-    return x;
-  };
-  if (Array.isArray(value)) {
-    if (value.length !== 3) throw new InputError(source, `expected 3 voxel edge lengths [dx, dy, dz], got ${value.length}`);
-    return [one(value[0]), one(value[1]), one(value[2])];
-  }
-  const s = one(value);
-  return [s, s, s];
 }
 
 /** The parsed content of a raw-volume sidecar. */
