@@ -12,21 +12,21 @@ import { axisIndex, type Vec3, type Volume } from '../core/volume.js';
 import { parseCrop } from '../mesh/ops.js';
 import { parsePhaseMapText, phaseMapFromObject } from '../mesh/phases.js';
 import { DEFAULT_PARTICLE_OPTIONS, type MeshOptions, type MeshReport } from '../mesh/pipeline.js';
-import type { PhaseDef, Side } from '../mesh/rve.js';
+import type { PhaseDef } from '../mesh/rve.js';
 import { multiOtsu, segmentThresholds } from '../mesh/segment.js';
 import { readVolume } from '../io/volume/index.js';
 
 export function volumeOptions<T>(y: Argv<T>) {
   return y
     .positional('volume', { type: 'string', demandOption: true, describe: 'segmented or greyscale volume: .tif/.tiff stack, .raw/.bin (+ .json sidecar), .npy, .vti' })
-    .option('phases', { type: 'string', demandOption: true, describe: 'label=name:role,... (roles: electrolyte, active, cbd, separator, current-collector, ignore) or a .yaml/.json file' })
+    .option('phases', { type: 'string', describe: 'label=name:role,... (roles: electrolyte, active, cbd, separator, current-collector, ignore) or a .yaml/.json file; optional for a lithomech rve.vti, which carries its phases' })
     .option('voxel-size', { type: 'string', describe: 'voxel edge with units, e.g. 0.398um, or dx,dy,dz (required when the file does not state it)' })
     .option('crop', { type: 'string', describe: 'x0:x1,y0:y1,z0:z1 voxel ranges, end exclusive (empty bound = whole axis)' })
     .option('downsample', { type: 'number', default: 1, describe: 'integer factor, majority vote of phases (ties → lowest phase id)' })
     .option('thresholds', { type: 'string', describe: 'greyscale → labels: comma-separated thresholds t0,t1,… (value < t0 → 0, t0 ≤ value < t1 → 1, …)' })
     .option('otsu', { type: 'number', describe: 'greyscale → labels 0..N-1 by multi-level Otsu with N classes' })
-    .option('thickness-axis', { choices: ['x', 'y', 'z'] as const, default: 'z' as const, describe: 'through-thickness axis' })
-    .option('separator-side', { choices: ['low', 'high'] as const, default: 'low' as const, describe: 'which end of the thickness axis faces the separator' })
+    .option('thickness-axis', { choices: ['x', 'y', 'z'] as const, describe: 'through-thickness axis (default: from a lithomech .vti, else z)' })
+    .option('separator-side', { choices: ['low', 'high'] as const, describe: 'which end of the thickness axis faces the separator (default: from a lithomech .vti, else low)' })
     .option('particles', { choices: ['watershed', 'components'] as const, default: DEFAULT_PARTICLE_OPTIONS.method, describe: 'particle labelling: marker-controlled watershed, or connected components only' })
     .option('watershed-h', { type: 'number', default: DEFAULT_PARTICLE_OPTIONS.h, describe: 'h-maxima depth of watershed markers [voxels]; larger merges more' })
     .option('connectivity', { choices: [6, 26] as const, default: DEFAULT_PARTICLE_OPTIONS.connectivity, describe: 'particle connectivity' })
@@ -36,14 +36,14 @@ export function volumeOptions<T>(y: Argv<T>) {
 
 export interface VolumeArgs {
   volume: string;
-  phases: string;
+  phases?: string;
   voxelSize?: string;
   crop?: string;
   downsample: number;
   thresholds?: string;
   otsu?: number;
-  thicknessAxis: 'x' | 'y' | 'z';
-  separatorSide: 'low' | 'high';
+  thicknessAxis?: 'x' | 'y' | 'z';
+  separatorSide?: 'low' | 'high';
   particles: 'watershed' | 'components';
   watershedH: number;
   connectivity: 6 | 26;
@@ -71,6 +71,17 @@ export async function loadPhaseMap(text: string): Promise<PhaseDef[]> {
   return parsePhaseMapText(text);
 }
 
+const isAxis = (v: string | undefined): v is 'x' | 'y' | 'z' => v === 'x' || v === 'y' || v === 'z';
+
+/** A lithomech .vti stores its phase list (ids are the stored values) as JSON field data. */
+function phasesFromVtiMeta(json: string, source: string): PhaseDef[] {
+  let list: unknown;
+  try { list = JSON.parse(json); } catch { throw new InputError(source, 'field data "phases" is not valid JSON'); }
+  if (!Array.isArray(list)) throw new InputError(source, 'field data "phases" is not a list');
+  // the stored values are the phase ids: map each id to itself
+  return phaseMapFromObject(list.map((p: PhaseDef) => ({ labels: [p.id], name: p.name, role: p.role })), `${source} (phases)`);
+}
+
 /** --voxel-size "0.398um" or "dx,dy,dz"; else the file's own; else an error naming the file. */
 export function resolveVoxelSize(text: string | undefined, fromFile: Vec3 | undefined, source: string): Vec3 {
   if (text !== undefined) return parseVoxelSize(text.includes(',') ? text.split(',').map((s) => s.trim()) : text, '--voxel-size');
@@ -80,8 +91,14 @@ export function resolveVoxelSize(text: string | undefined, fromFile: Vec3 | unde
 
 /** Read the volume, segment if asked, and resolve every option into `MeshOptions` (SI units). */
 export async function resolveVolumeInputs(args: VolumeArgs): Promise<{ volume: Volume; options: MeshOptions; resolved: Record<string, unknown> }> {
-  const phases = await loadPhaseMap(args.phases);
   let volume = await readVolume(args.volume);
+  const meta = volume.meta ?? {};
+  let phases: PhaseDef[];
+  if (args.phases !== undefined) phases = await loadPhaseMap(args.phases);
+  else if (meta.phases !== undefined) phases = phasesFromVtiMeta(meta.phases, args.volume);
+  else throw new InputError('--phases', `required: ${args.volume} does not carry a phase map (label=name:role,...)`);
+  const thicknessAxis = args.thicknessAxis ?? (isAxis(meta.thicknessAxis) ? meta.thicknessAxis : 'z');
+  const separatorSide = args.separatorSide ?? (meta.separatorSide === 'high' || meta.separatorSide === 'low' ? meta.separatorSide : 'low');
   let segmentation: Record<string, unknown> | null = null;
   if (args.thresholds !== undefined && args.otsu !== undefined) throw new InputError('--otsu', 'give either --thresholds or --otsu, not both');
   if (args.thresholds !== undefined) {
@@ -102,8 +119,8 @@ export async function resolveVolumeInputs(args: VolumeArgs): Promise<{ volume: V
     voxelSize,
     crop,
     downsample: args.downsample,
-    thicknessAxis: axisIndex(args.thicknessAxis),
-    separatorSide: args.separatorSide as Side,
+    thicknessAxis: axisIndex(thicknessAxis),
+    separatorSide,
     separatorThickness: 0,
     collectorThickness: 0,
     removeIsolated: !args.keepIsolated,
@@ -117,8 +134,8 @@ export async function resolveVolumeInputs(args: VolumeArgs): Promise<{ volume: V
     voxelSize_m: voxelSize,
     crop: crop ?? null,
     downsample: args.downsample,
-    thicknessAxis: args.thicknessAxis,
-    separatorSide: args.separatorSide,
+    thicknessAxis,
+    separatorSide,
     removeIsolated: !args.keepIsolated,
     particles: options.particles,
     surfaceSigma_voxels: args.surfaceSigma,

@@ -28,6 +28,8 @@ export interface Volume<T extends VoxelArray = VoxelArray> {
   voxelSize?: Vec3;
   /** Where the data came from (for error messages and provenance). */
   source: string;
+  /** Text metadata the file carries (e.g. a lithomech .vti's phases, thicknessAxis, separatorSide). */
+  meta?: Record<string, string>;
 }
 
 export const AXES = ['x', 'y', 'z'] as const;

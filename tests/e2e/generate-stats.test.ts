@@ -26,6 +26,13 @@ describe('lithomech generate spheres', () => {
     const vti = await readVti(join(a, 'rve.vti'));
     expect(vti.shape).toEqual([40, 40, 80]);
     expect(vti.spacing).toEqual([5e-7, 5e-7, 5e-7]);
+    // the README's second step: stats of the written RVE, phases and orientation from the file
+    const again = lithomech(['stats', join(a, 'rve.vti'), '--keep-isolated', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const s2 = JSON.parse(again.stdout);
+    expect(s2.volumeFractions).toEqual(stats.volumeFractions);
+    expect(s2.separatorSide).toBe('high');
+    expect(s2.specificSurfaceArea['pore|NMC']).toBeCloseTo(stats.specificSurfaceArea['pore|NMC'], 6);
   });
   it('adds a separator layer and writes a .vtu of the solid on request', () => {
     const out = join(dir, 'sep');

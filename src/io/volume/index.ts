@@ -71,5 +71,5 @@ async function readVtiVolume(path: string): Promise<Volume> {
   if (components !== 1) {
     throw new InputError(path, `cell array "${name}" has ${components} components; lithomech needs one value per voxel`);
   }
-  return { shape: image.shape, data: image.cellData[name], voxelSize: image.spacing, source: path };
+  return { shape: image.shape, data: image.cellData[name], voxelSize: image.spacing, source: path, meta: image.fieldData };
 }
