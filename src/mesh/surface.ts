@@ -58,18 +58,19 @@ export function gaussianSmooth(field: Float32Array, shape: Shape3, sigma: number
   }
   // y and z passes: dst row (j) = Σ_q k[q] · src row (mirror(j + q − r)), rows of length nx
   const mirror = (j: number, n: number) => (j < 0 ? Math.min(-j - 1, n - 1) : j >= n ? Math.max(2 * n - j - 1, 0) : j);
+  const off = new Int32Array(k.length);
   for (const a of [1, 2]) {
     const n = a === 1 ? ny : nz;
     if (n === 1) continue;
-    dst.fill(0);
+    const rowOf = (outer: number, jj: number) => (a === 1 ? nx * (jj + ny * outer) : nx * (outer + ny * jj));
     for (let outer = 0; outer < (a === 1 ? nz : ny); outer++) {
       for (let j = 0; j < n; j++) {
-        const rowOf = (jj: number) => (a === 1 ? nx * (jj + ny * outer) : nx * (outer + ny * jj));
-        const d = rowOf(j);
-        for (let q = 0; q < k.length; q++) {
-          const w = k[q];
-          const s0 = rowOf(mirror(j + q - r, n));
-          for (let x = 0; x < nx; x++) dst[d + x] += w * src[s0 + x];
+        const d = rowOf(outer, j);
+        for (let q = 0; q < k.length; q++) off[q] = rowOf(outer, mirror(j + q - r, n));
+        for (let x = 0; x < nx; x++) {
+          let acc = 0;
+          for (let q = 0; q < k.length; q++) acc += k[q] * src[off[q] + x];
+          dst[d + x] = acc;
         }
       }
     }
@@ -98,12 +99,19 @@ export function forEachPhaseInterfaceFace(rve: Pick<Rve, 'shape' | 'voxelSize' |
   const smoothed: (Float32Array | undefined)[] = [];
   const present = new Uint8Array(256);
   for (let i = 0; i < n; i++) present[phase[i]] = 1;
-  for (let id = 0; id < 256; id++) {
-    if (!present[id]) continue;
+  const ids: number[] = [];
+  for (let id = 0; id < 256; id++) if (present[id]) ids.push(id);
+  // Smoothing is linear and the indicators sum to one, so the last phase's smoothed indicator is
+  // one minus the others' (saves one of K convolutions).
+  for (const id of ids.slice(0, -1)) {
     const f = new Float32Array(n);
     for (let i = 0; i < n; i++) f[i] = phase[i] === id ? 1 : 0;
     smoothed[id] = gaussianSmooth(f, shape, sigma);
-    // the indicator itself is no longer needed: gaussianSmooth returned a new array
+  }
+  if (ids.length > 0) {
+    const last = new Float32Array(n).fill(1);
+    for (const id of ids.slice(0, -1)) { const s = smoothed[id]!; for (let i = 0; i < n; i++) last[i] -= s[i]; }
+    smoothed[ids[ids.length - 1]] = last;
   }
   // one difference field g = S[χ_a] − S[χ_b] per ordered phase pair, created on first use
   const cache = new Map<number, (i: number) => number>();
