@@ -1,0 +1,276 @@
+/**
+ * Cell-centred finite-volume operator for −∇·(k ∇u) = f on a voxel grid (7-point stencil).
+ *
+ * - One unknown per voxel with k > 0 that belongs to a 6-connected component of conducting voxels
+ *   touching at least one of the two Dirichlet faces. Voxels with k = 0 are not part of the
+ *   domain; components touching neither Dirichlet face ("floating clusters", which would make the
+ *   matrix singular) are removed. Components touching one face only (dead ends) are kept.
+ * - Face between cells i, j along axis a: conductance G = 2 k_i k_j / (k_i + k_j) · A_a / h_a
+ *   (harmonic mean = two half-cells in series), A_a = area of the face.
+ * - Dirichlet u = inletValue on the low face and u = outletValue on the high face normal to
+ *   `axis`, imposed on the boundary FACE, half a voxel from the first cell centre:
+ *   G_b = 2 k_i A_a / h_a, contributing G_b to the diagonal and G_b·u_face to the right-hand side.
+ * - Zero flux on every other boundary and on the interface with non-conducting voxels.
+ *
+ * Scaling: entries are stored NON-DIMENSIONALLY, G_s = G / (k_ref · h_ref) with k_ref = max k and
+ * h_ref = (h_x h_y h_z)^(1/3), so for unit isotropic voxels and k = k_ref a face has G_s = 1,
+ * whatever h is in metres (with h = 1e-6 m the physical entries would be ~1e-6 and any absolute
+ * tolerance meaningless). The solution u keeps the units of the boundary values; fluxes are
+ * converted back: F = k_ref · h_ref · Σ G_s Δu. A relative residual ‖b − A u‖/‖b‖ is unchanged by
+ * the scaling, so rtol = 1e-8 means the same thing for any voxel size and conductivity unit.
+ */
+import { InputError } from '../core/errors.js';
+import type { Axis, Shape3, Vec3 } from '../core/volume.js';
+import { CsrMatrix } from '../linalg/csr-matrix.js';
+import type { LinearOperator } from '../linalg/operator.js';
+import { labelFaceComponents } from './components.js';
+
+export interface DiffusionProblem {
+  /** [nx, ny, nz] */
+  shape: Shape3;
+  /** Voxel edge lengths [hx, hy, hz] (any consistent length unit). Default [1, 1, 1]. */
+  spacing?: Vec3;
+  /** Conductivity (or diffusivity) per voxel, ≥ 0; 0 = not part of the domain. */
+  conductivity: ArrayLike<number>;
+  /** Axis normal to the two Dirichlet faces. */
+  axis: Axis;
+  /** u on the low face (index 0 along `axis`). Default 1. */
+  inletValue?: number;
+  /** u on the high face (index n−1 along `axis`). Default 0. */
+  outletValue?: number;
+  /** Volumetric source density f per voxel (u-units · conductivity / length²), optional. */
+  source?: ArrayLike<number>;
+}
+
+export interface ComponentSummary {
+  /** 6-connected components of conducting voxels. */
+  count: number;
+  /** Components kept (touching at least one Dirichlet face). */
+  kept: number;
+  /** Some component touches both Dirichlet faces. */
+  percolating: boolean;
+  /** Conducting voxels removed because their component touches neither face. */
+  removedVoxels: number;
+  /** Conducting voxels in components touching exactly one face (kept; carry no through-flux). */
+  deadEndVoxels: number;
+  /** Conducting voxels in components touching both faces. */
+  percolatingVoxels: number;
+}
+
+export interface BoundaryFlux {
+  /** Flux entering the domain through the low (inlet) face: Σ G_b (u_in − u_i). */
+  inlet: number;
+  /** Flux leaving through the high (outlet) face: Σ G_b (u_i − u_out). */
+  outlet: number;
+}
+
+export class DiffusionOperator implements LinearOperator {
+  readonly n: number;
+
+  constructor(
+    /** Non-dimensional matrix (see the module comment). */
+    readonly matrix: CsrMatrix,
+    /** Non-dimensional right-hand side. */
+    readonly rhs: Float64Array,
+    /** voxel → unknown, −1 when the voxel is not in the system */
+    readonly unknownOfVoxel: Int32Array,
+    /** unknown → voxel (ascending) */
+    readonly voxelOfUnknown: Int32Array,
+    readonly shape: Shape3,
+    readonly spacing: Vec3,
+    readonly axis: Axis,
+    readonly inletValue: number,
+    readonly outletValue: number,
+    /** k_ref: physical conductance = conductivityScale · lengthScale · matrix entry */
+    readonly conductivityScale: number,
+    /** h_ref */
+    readonly lengthScale: number,
+    readonly components: ComponentSummary,
+    private readonly inletUnknowns: Int32Array,
+    private readonly inletConductance: Float64Array,
+    private readonly outletUnknowns: Int32Array,
+    private readonly outletConductance: Float64Array,
+  ) {
+    this.n = matrix.nRows;
+  }
+
+  apply(x: Float64Array, y: Float64Array): void {
+    this.matrix.apply(x, y);
+  }
+
+  diagonal(): Float64Array {
+    return this.matrix.diagonal();
+  }
+
+  /** Grid position of every unknown (for geometric multigrid). */
+  get grid(): { shape: Shape3; cellOfUnknown: Int32Array } {
+    return { shape: this.shape, cellOfUnknown: this.voxelOfUnknown };
+  }
+
+  /**
+   * Slab index (position along the Dirichlet axis) of every unknown, for the conservative
+   * slab correction (aggregateCorrection): after it the residual sums to zero over every slab, so
+   * the flux through every cross-section, in particular inlet and outlet, is the same.
+   */
+  slabs(): { slabOfUnknown: Int32Array; count: number } {
+    const [nx, ny] = this.shape;
+    const out = new Int32Array(this.n);
+    const v = this.voxelOfUnknown;
+    for (let i = 0; i < this.n; i++) {
+      const c = v[i];
+      out[i] = this.axis === 0 ? c % nx : this.axis === 1 ? Math.floor(c / nx) % ny : Math.floor(c / (nx * ny));
+    }
+    return { slabOfUnknown: out, count: this.shape[this.axis] };
+  }
+
+  /** Physical boundary fluxes (conductivity × u × length) for a solution u. */
+  boundaryFlux(u: Float64Array): BoundaryFlux {
+    let fin = 0, fout = 0;
+    const ui = this.inletUnknowns, gi = this.inletConductance, uo = this.outletUnknowns, go = this.outletConductance;
+    for (let t = 0; t < ui.length; t++) fin += gi[t] * (this.inletValue - u[ui[t]]);
+    for (let t = 0; t < uo.length; t++) fout += go[t] * (u[uo[t]] - this.outletValue);
+    const s = this.conductivityScale * this.lengthScale;
+    return { inlet: fin * s, outlet: fout * s };
+  }
+
+  /** Scatter a solution to a voxel field; voxels not in the system get `fill`. */
+  toVoxels(u: Float64Array, fill = Number.NaN): Float64Array {
+    const out = new Float64Array(this.unknownOfVoxel.length).fill(fill);
+    const v = this.voxelOfUnknown;
+    for (let i = 0; i < v.length; i++) out[v[i]] = u[i];
+    return out;
+  }
+}
+
+export function assembleDiffusionOperator(p: DiffusionProblem): DiffusionOperator {
+  const shape = p.shape;
+  const [nx, ny, nz] = shape;
+  for (const s of shape) if (!(Number.isInteger(s) && s >= 1)) throw new InputError('shape', `expected positive integers, got [${shape.join(', ')}]`);
+  const N = nx * ny * nz;
+  const spacing: Vec3 = p.spacing ?? [1, 1, 1];
+  for (const h of spacing) if (!(h > 0 && Number.isFinite(h))) throw new InputError('spacing', `expected positive voxel sizes, got [${spacing.join(', ')}]`);
+  const axis = p.axis;
+  if (axis !== 0 && axis !== 1 && axis !== 2) throw new InputError('axis', `expected 0, 1 or 2, got ${String(axis)}`);
+  const k = p.conductivity;
+  if (k.length !== N) throw new InputError('conductivity', `has ${k.length} values, the grid has ${N} voxels`);
+  let kRef = 0;
+  for (let i = 0; i < N; i++) {
+    const v = k[i];
+    if (!(v >= 0) || !Number.isFinite(v)) throw new InputError('conductivity', `voxel ${i}: expected a finite value ≥ 0, got ${v}`);
+    if (v > kRef) kRef = v;
+  }
+  if (p.source && p.source.length !== N) throw new InputError('source', `has ${p.source.length} values, the grid has ${N} voxels`);
+  const uIn = p.inletValue ?? 1;
+  const uOut = p.outletValue ?? 0;
+
+  // Components: keep those touching a Dirichlet face.
+  const comp = labelFaceComponents(k, shape, axis);
+  const keep = new Uint8Array(comp.count);
+  const summary: ComponentSummary = { count: comp.count, kept: 0, percolating: false, removedVoxels: 0, deadEndVoxels: 0, percolatingVoxels: 0 };
+  for (let c = 0; c < comp.count; c++) {
+    const lo = comp.touchesLow[c], hi = comp.touchesHigh[c];
+    if (lo || hi) { keep[c] = 1; summary.kept++; }
+    if (lo && hi) { summary.percolating = true; summary.percolatingVoxels += comp.size[c]; }
+    else if (lo || hi) summary.deadEndVoxels += comp.size[c];
+    else summary.removedVoxels += comp.size[c];
+  }
+  const unknownOfVoxel = comp.label; // reused in place: component label → unknown index
+  let n = 0;
+  for (let v = 0; v < N; v++) {
+    const c = unknownOfVoxel[v];
+    unknownOfVoxel[v] = c >= 0 && keep[c] ? n++ : -1;
+  }
+  const voxelOfUnknown = new Int32Array(n);
+  for (let v = 0; v < N; v++) { const u = unknownOfVoxel[v]; if (u >= 0) voxelOfUnknown[u] = v; }
+
+  // Geometry factors (non-dimensional): g_a = A_a / (h_a h_ref)
+  const [hx, hy, hz] = spacing;
+  const hRef = Math.cbrt(hx * hy * hz);
+  const g = [(hy * hz) / (hx * hRef), (hx * hz) / (hy * hRef), (hx * hy) / (hz * hRef)];
+  const volumeScale = (hx * hy * hz) / (kRef > 0 ? kRef * hRef : 1);
+  const invK = kRef > 0 ? 1 / kRef : 0;
+  const nxy = nx * ny;
+  const nAxis = shape[axis];
+
+  // Pass 1: entries per row. Pass 2: fill. Voxels are visited in flat order with nested loops
+  // (no divisions); unknown indices increase with the voxel index, so the neighbour order
+  // −z, −y, −x, (diagonal), +x, +y, +z gives sorted columns.
+  const rowPtr = new Int32Array(n + 1);
+  {
+    let u = 0;
+    for (let z = 0, v = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, v++) {
+      if (unknownOfVoxel[v] < 0) continue;
+      let c = 1;
+      if (z > 0 && unknownOfVoxel[v - nxy] >= 0) c++;
+      if (y > 0 && unknownOfVoxel[v - nx] >= 0) c++;
+      if (x > 0 && unknownOfVoxel[v - 1] >= 0) c++;
+      if (x < nx - 1 && unknownOfVoxel[v + 1] >= 0) c++;
+      if (y < ny - 1 && unknownOfVoxel[v + nx] >= 0) c++;
+      if (z < nz - 1 && unknownOfVoxel[v + nxy] >= 0) c++;
+      rowPtr[u + 1] = rowPtr[u] + c;
+      u++;
+    }
+  }
+  const nnz = rowPtr[n];
+  const colIdx = new Int32Array(nnz);
+  const values = new Float64Array(nnz);
+  const rhs = new Float64Array(n);
+  const inletU: number[] = [], inletG: number[] = [], outletU: number[] = [], outletG: number[] = [];
+  const [gx, gy, gz] = g;
+  const gb = 2 * g[axis];
+  const src = p.source;
+  let t = 0;
+  for (let z = 0, v = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, v++) {
+    const u = unknownOfVoxel[v];
+    if (u < 0) continue;
+    const ki = k[v] * invK;
+    let diag = 0;
+    if (z > 0) {
+      const w = v - nxy, j = unknownOfVoxel[w];
+      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gz; colIdx[t] = j; values[t++] = -G; diag += G; }
+    }
+    if (y > 0) {
+      const w = v - nx, j = unknownOfVoxel[w];
+      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gy; colIdx[t] = j; values[t++] = -G; diag += G; }
+    }
+    if (x > 0) {
+      const w = v - 1, j = unknownOfVoxel[w];
+      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gx; colIdx[t] = j; values[t++] = -G; diag += G; }
+    }
+    const td = t++; // diagonal slot
+    colIdx[td] = u;
+    if (x < nx - 1) {
+      const w = v + 1, j = unknownOfVoxel[w];
+      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gx; colIdx[t] = j; values[t++] = -G; diag += G; }
+    }
+    if (y < ny - 1) {
+      const w = v + nx, j = unknownOfVoxel[w];
+      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gy; colIdx[t] = j; values[t++] = -G; diag += G; }
+    }
+    if (z < nz - 1) {
+      const w = v + nxy, j = unknownOfVoxel[w];
+      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gz; colIdx[t] = j; values[t++] = -G; diag += G; }
+    }
+    const a = axis === 0 ? x : axis === 1 ? y : z;
+    let b = 0;
+    if (a === 0) {
+      const G = gb * ki;
+      diag += G; b += G * uIn;
+      inletU.push(u); inletG.push(G);
+    }
+    if (a === nAxis - 1) {
+      const G = gb * ki;
+      diag += G; b += G * uOut;
+      outletU.push(u); outletG.push(G);
+    }
+    if (src) b += src[v] * volumeScale;
+    rhs[u] = b;
+    values[td] = diag;
+  }
+  const matrix = new CsrMatrix(n, n, rowPtr, colIdx, values);
+  return new DiffusionOperator(
+    matrix, rhs, unknownOfVoxel, voxelOfUnknown, shape, spacing, axis, uIn, uOut,
+    kRef > 0 ? kRef : 1, hRef, summary,
+    Int32Array.from(inletU), Float64Array.from(inletG), Int32Array.from(outletU), Float64Array.from(outletG),
+  );
+}

@@ -1,0 +1,86 @@
+/**
+ * Preconditioned conjugate gradients for symmetric positive definite A and SPD M.
+ * Flexible variant (Polak–Ribière β = z_{k+1}·(r_{k+1} − r_k) / z_k·r_k, Notay 2000) when the
+ * preconditioner is variable (e.g. a multigrid K-cycle); it costs one extra dot product.
+ * Convergence test: see solve-options.ts (true residual relative to ‖b‖).
+ */
+import { NonConvergenceError } from './errors.js';
+import { checkLength, type LinearOperator } from './operator.js';
+import { resolveOptions, type SolveOptions, type SolveResult } from './solve-options.js';
+import { axpy, dot, norm2, xpay } from './vector.js';
+
+export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {}): SolveResult {
+  const o = resolveOptions(options);
+  const n = A.n;
+  checkLength('cg: b', b, n);
+  const M = options.preconditioner;
+  const flexible = options.flexible ?? M?.variable ?? false;
+  const history: number[] = [];
+  const x = new Float64Array(n);
+  const r = new Float64Array(n);
+  const z = M ? new Float64Array(n) : r;
+  const p = new Float64Array(n);
+  const q = new Float64Array(n);
+
+  const bnorm = norm2(b);
+  const tol = Math.max(o.rtol * bnorm, o.atol);
+  const rel = (res: number) => (bnorm > 0 ? res / bnorm : 0);
+
+  if (options.x0) { checkLength('cg: x0', options.x0, n); x.set(options.x0); }
+  if (bnorm === 0 && !options.x0) return { x, iterations: 0, residualNorm: 0, relativeResidual: 0, history: o.history ? [0] : [], method: 'cg' };
+
+  const trueResidual = (): number => {
+    A.apply(x, q);
+    for (let i = 0; i < n; i++) r[i] = b[i] - q[i];
+    return norm2(r);
+  };
+
+  let rnorm = options.x0 ? trueResidual() : (r.set(b), bnorm);
+  if (o.history) history.push(rnorm);
+  if (!Number.isFinite(rnorm)) throw new NonConvergenceError('cg', 0, rnorm, rel(rnorm), 'non-finite');
+  if (rnorm <= tol) return { x, iterations: 0, residualNorm: rnorm, relativeResidual: rel(rnorm), history, method: 'cg' };
+
+  let rz = 0;
+  const restartDirection = (): void => {
+    if (M) M.apply(r, z);
+    rz = dot(r, z);
+    p.set(z);
+  };
+  restartDirection();
+
+  let it = 0;
+  while (it < o.maxIterations) {
+    if (!(rz > 0)) {
+      throw new NonConvergenceError('cg', it, rnorm, rel(rnorm), Number.isFinite(rz) ? 'breakdown' : 'non-finite',
+        `r·M⁻¹r = ${rz} (preconditioner not positive definite?)`, x);
+    }
+    A.apply(p, q);
+    const pq = dot(p, q);
+    if (!(pq > 0)) {
+      throw new NonConvergenceError('cg', it, rnorm, rel(rnorm), Number.isFinite(pq) ? 'breakdown' : 'non-finite',
+        `p·Ap = ${pq} (matrix not positive definite?)`, x);
+    }
+    const alpha = rz / pq;
+    axpy(alpha, p, x);
+    axpy(-alpha, q, r);
+    it++;
+    rnorm = norm2(r);
+    if (o.history) history.push(rnorm);
+    if (!Number.isFinite(rnorm)) throw new NonConvergenceError('cg', it, rnorm, rel(rnorm), 'non-finite', '', x);
+    if (rnorm <= tol) {
+      rnorm = trueResidual();
+      if (rnorm <= tol) return { x, iterations: it, residualNorm: rnorm, relativeResidual: rel(rnorm), history, method: 'cg' };
+      restartDirection(); // recursive residual drifted: restart from the true residual
+      continue;
+    }
+    if (M) M.apply(r, z);
+    const rzNew = dot(r, z);
+    // flexible: z_{k+1}·(r_{k+1} − r_k) = −α z_{k+1}·q
+    const beta = flexible ? (-alpha * dot(z, q)) / rz : rzNew / rz;
+    rz = rzNew;
+    xpay(z, beta, p);
+  }
+  rnorm = trueResidual();
+  if (rnorm <= tol) return { x, iterations: it, residualNorm: rnorm, relativeResidual: rel(rnorm), history, method: 'cg' };
+  throw new NonConvergenceError('cg', it, rnorm, rel(rnorm), 'max-iterations', '', x);
+}

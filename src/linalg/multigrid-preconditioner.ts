@@ -1,0 +1,312 @@
+/**
+ * Aggregation multigrid preconditioner for SPD M-matrices whose unknowns live on a structured
+ * grid (cell-centred finite-volume operators on voxel grids, with inactive cells removed).
+ *
+ * Hierarchy: 2× coarsening by 2×2×2 block aggregation split by strong connections
+ * (aggregation.ts), Galerkin coarse operators Pᵀ A P in CSR, a dense Cholesky solve at the
+ * coarsest level. Smoother: symmetric Gauss–Seidel (forward before, backward after) or
+ * Chebyshev on D⁻¹A. Cycles:
+ *  - 'V': classical V-cycle (a fixed SPD preconditioner);
+ *  - 'W': two coarse corrections per level (fixed SPD);
+ *  - 'K' (default): Notay–Vassilevski K-cycle: at every coarse level the correction is computed by
+ *    two steps of flexible CG preconditioned by the next cycle (the second step only when the
+ *    first reduced the residual by less than `kCycleTolerance`). Piecewise-constant aggregation
+ *    with a V-cycle degrades with the number of levels; the K-cycle restores iteration counts
+ *    independent of the grid size. It is a variable (nonlinear) preconditioner: use CG in its
+ *    flexible form (`cg` does so automatically because `variable` is true).
+ */
+import type { Shape3 } from '../core/volume.js';
+import { aggregateOnGrid, galerkinAggregation } from './aggregation.js';
+import { ChebyshevSmoother, type ChebyshevOptions } from './chebyshev-smoother.js';
+import { CsrMatrix } from './csr-matrix.js';
+import { DenseCholesky } from './dense-cholesky.js';
+import { cg } from './cg.js';
+import { GaussSeidelSmoother } from './gauss-seidel-smoother.js';
+import { JacobiPreconditioner } from './jacobi-preconditioner.js';
+import type { Preconditioner } from './operator.js';
+import { dot, norm2 } from './vector.js';
+
+export type MultigridCycle = 'V' | 'W' | 'K';
+export type MultigridSmoother = 'gauss-seidel' | 'chebyshev';
+
+export interface MultigridOptions {
+  cycle?: MultigridCycle;
+  smoother?: MultigridSmoother;
+  /** Gauss–Seidel: sweeps before and after the coarse correction. Default 1. */
+  sweeps?: number;
+  /** Chebyshev options (degree = matrix–vector products before and after). */
+  chebyshev?: ChebyshevOptions;
+  /** Strength-of-connection threshold θ for aggregation. Default 0.25. */
+  strengthThreshold?: number;
+  /** Stop coarsening at or below this many unknowns (solved by dense Cholesky). Default 500. */
+  maxCoarseSize?: number;
+  /** Maximum number of levels. Default 30. */
+  maxLevels?: number;
+  /** Stop coarsening when a level shrinks by less than this factor. Default 1.5. */
+  minCoarseningRatio?: number;
+  /** K-cycle: skip the second inner FCG step when ‖r₁‖ ≤ tol·‖b‖. Default 0.25. */
+  kCycleTolerance?: number;
+  /**
+   * Largest coupled coarsest-level system factorised densely (unknowns without off-diagonal
+   * entries, e.g. isolated dead-end clusters, are solved by division and do not count). Above it
+   * the coarsest level is solved by Jacobi-PCG to 1e-10, which makes the preconditioner variable.
+   * Default 3000.
+   */
+  maxDirectSize?: number;
+}
+
+/** Where the unknowns are: the fine grid shape and the cell (flat x-fastest index) of each unknown. */
+export interface MultigridGrid {
+  shape: Shape3;
+  cellOfUnknown: Int32Array;
+}
+
+interface Smoother {
+  /** x ← S b from x = 0 */
+  pre(b: Float64Array, x: Float64Array): void;
+  /** x ← x + S*(b − A x) */
+  post(b: Float64Array, x: Float64Array): void;
+}
+
+interface Level {
+  A: CsrMatrix;
+  n: number;
+  /** fine → coarse map to the next level (absent on the coarsest) */
+  aggregate?: Int32Array;
+  smoother?: Smoother;
+  /** right-hand side and solution buffers of a coarse level (empty on the finest level, where the
+   * caller's vectors are used) */
+  b: Float64Array;
+  x: Float64Array;
+  /** residual buffer (not on the coarsest level) */
+  r: Float64Array;
+  /** K-cycle buffers */
+  k?: { c1: Float64Array; c2: Float64Array; w1: Float64Array; w2: Float64Array; r1: Float64Array };
+  /** W-cycle buffers */
+  w?: { rc: Float64Array; tmp: Float64Array };
+}
+
+export interface MultigridLevelInfo {
+  n: number;
+  nnz: number;
+}
+
+export class MultigridPreconditioner implements Preconditioner {
+  readonly n: number;
+  readonly variable: boolean = false;
+  readonly cycle: MultigridCycle;
+  private readonly levels: Level[] = [];
+  private readonly coarse: CoarseSolver;
+  private readonly kTol: number;
+  /** Seconds spent building the hierarchy. */
+  readonly setupSeconds: number;
+
+  constructor(A: CsrMatrix, grid: MultigridGrid, options: MultigridOptions = {}) {
+    const t0 = performance.now();
+    if (A.nRows !== A.nCols) throw new RangeError('MultigridPreconditioner: matrix must be square');
+    if (grid.cellOfUnknown.length !== A.nRows) throw new RangeError('MultigridPreconditioner: grid.cellOfUnknown length differs from the matrix size');
+    this.n = A.nRows;
+    this.cycle = options.cycle ?? 'K';
+    if (this.cycle === 'K') this.variable = true;
+    this.kTol = options.kCycleTolerance ?? 0.25;
+    const theta = options.strengthThreshold ?? 0.25;
+    const maxCoarse = options.maxCoarseSize ?? 500;
+    const maxLevels = options.maxLevels ?? 30;
+    const minRatio = options.minCoarseningRatio ?? 1.5;
+    const smootherKind = options.smoother ?? 'gauss-seidel';
+    const sweeps = options.sweeps ?? 1;
+
+    let Al = A;
+    let shape = grid.shape;
+    let cellOf = grid.cellOfUnknown;
+    for (;;) {
+      const n = Al.nRows;
+      const fine = this.levels.length === 0;
+      const level: Level = { A: Al, n, b: new Float64Array(fine ? 0 : n), x: new Float64Array(fine ? 0 : n), r: new Float64Array(0) };
+      this.levels.push(level);
+      const canCoarsen = n > maxCoarse && this.levels.length < maxLevels && !(shape[0] === 1 && shape[1] === 1 && shape[2] === 1);
+      if (!canCoarsen) break;
+      const agg = aggregateOnGrid(Al, shape, cellOf, theta);
+      if (agg.nCoarse * minRatio > n) break;
+      level.aggregate = agg.aggregate;
+      level.r = new Float64Array(n);
+      level.smoother = makeSmoother(Al, smootherKind, sweeps, options.chebyshev);
+      Al = galerkinAggregation(Al, agg.aggregate, agg.nCoarse);
+      shape = agg.coarseShape;
+      cellOf = agg.coarseCellOf;
+    }
+    // The coarsest level: direct solve (CG fallback when coarsening stalled).
+    const last = this.levels[this.levels.length - 1];
+    this.coarse = new CoarseSolver(last.A, options.maxDirectSize ?? 3000);
+    if (this.coarse.iterative) this.variable = true;
+    if (this.cycle === 'K') {
+      for (let l = 1; l < this.levels.length - 1; l++) {
+        const n = this.levels[l].n;
+        this.levels[l].k = {
+          c1: new Float64Array(n), c2: new Float64Array(n), w1: new Float64Array(n), w2: new Float64Array(n), r1: new Float64Array(n),
+        };
+      }
+    }
+    if (this.cycle === 'W') {
+      for (let l = 1; l < this.levels.length - 1; l++) {
+        const n = this.levels[l].n;
+        this.levels[l].w = { rc: new Float64Array(n), tmp: new Float64Array(n) };
+      }
+    }
+    this.setupSeconds = (performance.now() - t0) / 1000;
+  }
+
+  get levelInfo(): MultigridLevelInfo[] {
+    return this.levels.map((l) => ({ n: l.n, nnz: l.A.nnz }));
+  }
+
+  /** Σ nnz over levels / nnz of the fine level. */
+  get operatorComplexity(): number {
+    const nnz0 = this.levels[0].A.nnz;
+    return this.levels.reduce((s, l) => s + l.A.nnz, 0) / nnz0;
+  }
+
+  apply(r: Float64Array, z: Float64Array): void {
+    this.cycleAt(0, r, z);
+  }
+
+  /** x ← B_l b (approximate A_l⁻¹ b) with zero initial guess. */
+  private cycleAt(l: number, b: Float64Array, x: Float64Array): void {
+    const L = this.levels[l];
+    if (l === this.levels.length - 1) {
+      this.coarse.solve(b, x);
+      return;
+    }
+    const agg = L.aggregate!, n = L.n, r = L.r;
+    L.smoother!.pre(b, x);
+    L.A.residual(b, x, r);
+    const C = this.levels[l + 1];
+    const bc = C.b, xc = C.x;
+    bc.fill(0);
+    for (let i = 0; i < n; i++) bc[agg[i]] += r[i];
+    const coarsest = l + 1 === this.levels.length - 1;
+    if (this.cycle === 'V' || coarsest) {
+      this.cycleAt(l + 1, bc, xc);
+    } else if (this.cycle === 'W') {
+      this.cycleAt(l + 1, bc, xc);
+      // second coarse pass on the coarse residual
+      const { rc, tmp } = C.w!;
+      C.A.residual(bc, xc, rc);
+      this.cycleAt(l + 1, rc, tmp);
+      for (let i = 0; i < C.n; i++) xc[i] += tmp[i];
+    } else {
+      this.kCycle(l + 1, bc, xc);
+    }
+    for (let i = 0; i < n; i++) x[i] += xc[agg[i]];
+    L.smoother!.post(b, x);
+  }
+
+  /** x ← approx A_l⁻¹ b by ≤ 2 flexible-CG steps preconditioned with cycleAt(l). */
+  private kCycle(l: number, b: Float64Array, x: Float64Array): void {
+    const L = this.levels[l];
+    const { c1, c2, w1, w2, r1 } = L.k!;
+    const A = L.A, n = L.n;
+    this.cycleAt(l, b, c1);
+    A.apply(c1, w1);
+    const rho1 = dot(c1, w1);
+    const alpha1 = dot(c1, b);
+    if (!(rho1 > 0)) { x.set(c1); return; }
+    const a1 = alpha1 / rho1;
+    for (let i = 0; i < n; i++) r1[i] = b[i] - a1 * w1[i];
+    const bn = norm2(b);
+    if (norm2(r1) <= this.kTol * bn) {
+      for (let i = 0; i < n; i++) x[i] = a1 * c1[i];
+      return;
+    }
+    this.cycleAt(l, r1, c2);
+    A.apply(c2, w2);
+    const gamma = dot(c2, w1);
+    const beta = dot(c2, w2);
+    const alpha2 = dot(c2, r1);
+    const rho2 = beta - (gamma * gamma) / rho1;
+    if (!(rho2 > 0)) {
+      for (let i = 0; i < n; i++) x[i] = a1 * c1[i];
+      return;
+    }
+    const s1 = a1 - (gamma * alpha2) / (rho1 * rho2);
+    const s2 = alpha2 / rho2;
+    for (let i = 0; i < n; i++) x[i] = s1 * c1[i] + s2 * c2[i];
+  }
+}
+
+function makeSmoother(A: CsrMatrix, kind: MultigridSmoother, sweeps: number, cheb?: ChebyshevOptions): Smoother {
+  if (kind === 'gauss-seidel') {
+    const gs = new GaussSeidelSmoother(A);
+    return {
+      pre(b, x) { x.fill(0); for (let s = 0; s < sweeps; s++) gs.forward(b, x); },
+      post(b, x) { for (let s = 0; s < sweeps; s++) gs.backward(b, x); },
+    };
+  }
+  const ch = new ChebyshevSmoother(A, cheb);
+  return {
+    pre(b, x) { x.fill(0); ch.smooth(b, x, true); },
+    post(b, x) { ch.smooth(b, x, false); },
+  };
+}
+
+/**
+ * Coarsest-level solver: unknowns without off-diagonal entries are solved by division; the coupled
+ * rest by dense Cholesky (or by Jacobi-PCG when too large).
+ */
+class CoarseSolver {
+  readonly iterative: boolean;
+  private readonly isolated: Int32Array;
+  private readonly isolatedInvDiag: Float64Array;
+  private readonly coupled: Int32Array;
+  private readonly dense?: DenseCholesky;
+  private readonly sub?: CsrMatrix;
+  private readonly bSub: Float64Array;
+  private readonly xSub: Float64Array;
+
+  constructor(A: CsrMatrix, maxDirect: number) {
+    const n = A.nRows;
+    const iso: number[] = [], isoInv: number[] = [], cpl: number[] = [];
+    const local = new Int32Array(n).fill(-1);
+    for (let i = 0; i < n; i++) {
+      let off = false, d = 0;
+      for (let k = A.rowPtr[i]; k < A.rowPtr[i + 1]; k++) {
+        if (A.colIdx[k] === i) d = A.values[k];
+        else if (A.values[k] !== 0) off = true;
+      }
+      if (off) { local[i] = cpl.length; cpl.push(i); } else {
+        if (!(d > 0)) throw new RangeError(`MultigridPreconditioner: coarse diagonal ${i} is ${d}`);
+        iso.push(i); isoInv.push(1 / d);
+      }
+    }
+    this.isolated = Int32Array.from(iso);
+    this.isolatedInvDiag = Float64Array.from(isoInv);
+    this.coupled = Int32Array.from(cpl);
+    const m = cpl.length;
+    const rows: number[] = [], cols: number[] = [], vals: number[] = [];
+    for (const i of cpl) {
+      for (let k = A.rowPtr[i]; k < A.rowPtr[i + 1]; k++) {
+        rows.push(local[i]); cols.push(local[A.colIdx[k]]); vals.push(A.values[k]);
+      }
+    }
+    const sub = CsrMatrix.fromCoo(m, m, rows, cols, vals);
+    this.iterative = m > maxDirect;
+    if (this.iterative) this.sub = sub;
+    else this.dense = DenseCholesky.fromCsr(sub);
+    this.bSub = new Float64Array(m);
+    this.xSub = new Float64Array(m);
+  }
+
+  solve(b: Float64Array, x: Float64Array): void {
+    const iso = this.isolated, inv = this.isolatedInvDiag;
+    for (let t = 0; t < iso.length; t++) x[iso[t]] = b[iso[t]] * inv[t];
+    const cpl = this.coupled;
+    if (cpl.length === 0) return;
+    for (let t = 0; t < cpl.length; t++) this.bSub[t] = b[cpl[t]];
+    if (this.dense) this.dense.solve(this.bSub, this.xSub);
+    else {
+      const res = cg(this.sub!, this.bSub, { rtol: 1e-10, maxIterations: 10000, preconditioner: JacobiPreconditioner.fromOperator(this.sub!) });
+      this.xSub.set(res.x);
+    }
+    for (let t = 0; t < cpl.length; t++) x[cpl[t]] = this.xSub[t];
+  }
+}
