@@ -7,6 +7,7 @@ import yargs, { type Argv } from 'yargs';
 import { InputError } from '../core/errors.js';
 import { meshCommand, statsCommand } from './mesh-commands.js';
 import { generateCommand } from './generate-commands.js';
+import { conductivityCommand, tortuosityCommand } from './transport-commands.js';
 
 export { VERSION } from '../core/version.js';
 import { VERSION } from '../core/version.js';
@@ -19,6 +20,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(meshCommand)
     .command(statsCommand)
     .command(generateCommand)
+    .command(tortuosityCommand)
+    .command(conductivityCommand)
     .demandCommand(1, 'give a command (see --help)')
     .strict()
     .version(VERSION)

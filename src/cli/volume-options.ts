@@ -16,7 +16,8 @@ import type { PhaseDef } from '../mesh/rve.js';
 import { multiOtsu, segmentThresholds } from '../mesh/segment.js';
 import { readVolume } from '../io/volume/index.js';
 
-export function volumeOptions<T>(y: Argv<T>) {
+/** Options that say how to read a volume and turn its labels into phases. */
+export function volumeInputOptions<T>(y: Argv<T>) {
   return y
     .positional('volume', { type: 'string', demandOption: true, describe: 'segmented or greyscale volume: .tif/.tiff stack, .raw/.bin (+ .json sidecar), .npy, .vti' })
     .option('phases', { type: 'string', describe: 'label=name:role,... (roles: electrolyte, active, cbd, separator, current-collector, ignore) or a .yaml/.json file; optional for a lithomech rve.vti, which carries its phases' })
@@ -26,7 +27,12 @@ export function volumeOptions<T>(y: Argv<T>) {
     .option('thresholds', { type: 'string', describe: 'greyscale → labels: comma-separated thresholds t0,t1,… (value < t0 → 0, t0 ≤ value < t1 → 1, …)' })
     .option('otsu', { type: 'number', describe: 'greyscale → labels 0..N-1 by multi-level Otsu with N classes' })
     .option('thickness-axis', { choices: ['x', 'y', 'z'] as const, describe: 'through-thickness axis (default: from a lithomech .vti, else z)' })
-    .option('separator-side', { choices: ['low', 'high'] as const, describe: 'which end of the thickness axis faces the separator (default: from a lithomech .vti, else low)' })
+    .option('separator-side', { choices: ['low', 'high'] as const, describe: 'which end of the thickness axis faces the separator (default: from a lithomech .vti, else low)' });
+}
+
+/** Input options plus what building an RVE needs (particles, isolated solid, surface areas). */
+export function volumeOptions<T>(y: Argv<T>) {
+  return volumeInputOptions(y)
     .option('particles', { choices: ['watershed', 'components'] as const, default: DEFAULT_PARTICLE_OPTIONS.method, describe: 'particle labelling: marker-controlled watershed, or connected components only' })
     .option('watershed-h', { type: 'number', default: DEFAULT_PARTICLE_OPTIONS.h, describe: 'h-maxima depth of watershed markers [voxels]; larger merges more' })
     .option('connectivity', { choices: [6, 26] as const, default: DEFAULT_PARTICLE_OPTIONS.connectivity, describe: 'particle connectivity' })
@@ -44,11 +50,11 @@ export interface VolumeArgs {
   otsu?: number;
   thicknessAxis?: 'x' | 'y' | 'z';
   separatorSide?: 'low' | 'high';
-  particles: 'watershed' | 'components';
-  watershedH: number;
-  connectivity: 6 | 26;
-  keepIsolated: boolean;
-  surfaceSigma: number;
+  particles?: 'watershed' | 'components';
+  watershedH?: number;
+  connectivity?: 6 | 26;
+  keepIsolated?: boolean;
+  surfaceSigma?: number;
 }
 
 export async function loadPhaseMap(text: string): Promise<PhaseDef[]> {
@@ -90,7 +96,10 @@ export function resolveVoxelSize(text: string | undefined, fromFile: Vec3 | unde
 }
 
 /** Read the volume, segment if asked, and resolve every option into `MeshOptions` (SI units). */
-export async function resolveVolumeInputs(args: VolumeArgs): Promise<{ volume: Volume; options: MeshOptions; resolved: Record<string, unknown> }> {
+export async function resolveVolumeInputs(
+  args: VolumeArgs,
+  opts: { voxelSizeOptional?: boolean } = {},
+): Promise<{ volume: Volume; options: MeshOptions; resolved: Record<string, unknown> }> {
   let volume = await readVolume(args.volume);
   const meta = volume.meta ?? {};
   let phases: PhaseDef[];
@@ -112,7 +121,10 @@ export async function resolveVolumeInputs(args: VolumeArgs): Promise<{ volume: V
     volume = segmentThresholds(volume, t);
     segmentation = { method: 'multi-otsu', classes: args.otsu, thresholds: t };
   }
-  const voxelSize = resolveVoxelSize(args.voxelSize, volume.voxelSize, args.volume);
+  // Dimensionless results (τ) need only voxel-size ratios: cubic voxels of 1 m when none is known.
+  const voxelSize = opts.voxelSizeOptional && args.voxelSize === undefined && !volume.voxelSize
+    ? ([1, 1, 1] as Vec3)
+    : resolveVoxelSize(args.voxelSize, volume.voxelSize, args.volume);
   const crop = args.crop !== undefined ? parseCrop(args.crop, volume.shape) : undefined;
   const options: MeshOptions = {
     phases,
@@ -124,8 +136,12 @@ export async function resolveVolumeInputs(args: VolumeArgs): Promise<{ volume: V
     separatorThickness: 0,
     collectorThickness: 0,
     removeIsolated: !args.keepIsolated,
-    particles: { method: args.particles, h: args.watershedH, connectivity: args.connectivity },
-    surfaceSigma: args.surfaceSigma,
+    particles: {
+      method: args.particles ?? DEFAULT_PARTICLE_OPTIONS.method,
+      h: args.watershedH ?? DEFAULT_PARTICLE_OPTIONS.h,
+      connectivity: args.connectivity ?? DEFAULT_PARTICLE_OPTIONS.connectivity,
+    },
+    surfaceSigma: args.surfaceSigma ?? 1.0,
   };
   const resolved = {
     input: { file: path.resolve(args.volume), shape: volume.shape, dtype: volume.data.constructor.name.replace('Array', '').toLowerCase() },

@@ -50,7 +50,11 @@ export interface MeshReport {
   particleMethod: string;
 }
 
-export function rveFromLabels(vol: Volume, opts: MeshOptions): { rve: Rve; report: MeshReport } {
+/**
+ * Crop, map labels to phases and downsample: the phase grid alone (what transport solvers need),
+ * without removal of isolated solid, padding or particles.
+ */
+export function phaseGridFromLabels(vol: Volume, opts: Pick<MeshOptions, 'phases' | 'voxelSize' | 'crop' | 'downsample'>): { phase: Uint8Array; shape: Shape3; voxelSize: Vec3 } {
   let data = vol.data;
   let shape = vol.shape;
   if (opts.crop) ({ data, shape } = crop(data, shape, opts.crop));
@@ -69,6 +73,11 @@ export function rveFromLabels(vol: Volume, opts: MeshOptions): { rve: Rve; repor
       }
     }
   }
+  return { phase, shape, voxelSize };
+}
+
+export function rveFromLabels(vol: Volume, opts: MeshOptions): { rve: Rve; report: MeshReport } {
+  const { phase, shape, voxelSize } = phaseGridFromLabels(vol, opts);
   let rve: Rve = {
     shape, voxelSize, phase, phases: opts.phases.map((p) => ({ ...p, labels: [...p.labels] })),
     thicknessAxis: opts.thicknessAxis, separatorSide: opts.separatorSide,
