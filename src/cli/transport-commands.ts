@@ -9,13 +9,15 @@ import { axisIndex, type Axis } from '../core/volume.js';
 import { phaseGridFromLabels } from '../mesh/pipeline.js';
 import type { PhaseDef } from '../mesh/rve.js';
 import { tortuosity, type TortuosityResult } from '../sim/tortuosity.js';
+import { DEFAULT_SOLVER, listSolverPresets, loadSolverPreset, tortuositySolverOptions } from '../io/solver-presets.js';
 import { StepLog } from './log.js';
 import { resolveVolumeInputs, volumeInputOptions, type VolumeArgs } from './volume-options.js';
 
 interface TransportArgs extends VolumeArgs {
   axis: 'x' | 'y' | 'z' | 'all';
   json: boolean;
-  rtol: number;
+  rtol?: number;
+  solver: string;
   verbose: boolean;
 }
 interface TortuosityArgs extends TransportArgs { phase: string }
@@ -43,8 +45,15 @@ function transportOptions<T>(y: Argv<T>) {
   return volumeInputOptions(y)
     .option('axis', { choices: ['x', 'y', 'z', 'all'] as const, default: 'all' as const, describe: 'direction of the imposed gradient' })
     .option('json', { type: 'boolean', default: false, describe: 'print a JSON array, one object per axis' })
-    .option('rtol', { type: 'number', default: 1e-8, describe: 'relative residual of the linear solve' })
+    .option('solver', { type: 'string', default: DEFAULT_SOLVER, describe: `solver preset from solvers/ (${listSolverPresets().join(', ')}) or a .yaml file` })
+    .option('rtol', { type: 'number', describe: 'relative residual of the linear solve (default: the preset\'s, 1e-8)' })
     .option('verbose', { type: 'boolean', default: Boolean(process.stderr.isTTY), describe: 'print progress on stderr' });
+}
+
+function solverFor(args: TransportArgs) {
+  const { rtol, solver } = tortuositySolverOptions(loadSolverPreset(args.solver).preset);
+  if (args.rtol !== undefined && !(args.rtol > 0 && args.rtol < 1)) throw new InputError('--rtol', `expected a value in (0, 1), got ${args.rtol}`);
+  return { rtol: args.rtol ?? rtol, solver };
 }
 
 const axesOf = (a: TransportArgs['axis']): Axis[] => (a === 'all' ? [0, 1, 2] : [axisIndex(a)]);
@@ -107,7 +116,7 @@ export const tortuosityCommand: CommandModule<object, TortuosityArgs> = {
     for (let i = 0; i < mask.length; i++) mask[i] = inPhase[grid.phase[i]];
     const name = chosen.map((p) => p.name).join('+');
     const records = axesOf(args.axis).map((axis) => {
-      const r = tortuosity({ shape: grid.shape, spacing: grid.voxelSize, mask, axis, rtol: args.rtol });
+      const r = tortuosity({ shape: grid.shape, spacing: grid.voxelSize, mask, axis, ...solverFor(args) });
       log.step(`${name} along ${'xyz'[axis]}: τ = ${r.tortuosityFactor}, ${r.iterations} iterations`);
       return record(name, r, false);
     });
@@ -142,7 +151,7 @@ export const conductivityCommand: CommandModule<object, ConductivityArgs> = {
     for (let i = 0; i < sigma.length; i++) sigma[i] = sigmaOf[grid.phase[i]];
     const name = listed.join('+');
     const records = axesOf(args.axis).map((axis) => {
-      const r = tortuosity({ shape: grid.shape, spacing: grid.voxelSize, conductivity: sigma, axis, rtol: args.rtol });
+      const r = tortuosity({ shape: grid.shape, spacing: grid.voxelSize, conductivity: sigma, axis, ...solverFor(args) });
       log.step(`along ${'xyz'[axis]}: σ_eff = ${r.effectiveConductivity}, ${r.iterations} iterations`);
       return record(name, r, true);
     });
