@@ -51,6 +51,29 @@ describe('lithomech generate spheres', () => {
   });
 });
 
+describe('lithomech mesh: RVE operations together', () => {
+  it('crop, downsample, separator and collector layers, orientation', () => {
+    const tif = resolve(__dirname, '../../../shared/data/tomography/superres-nmc-lr.tif');
+    const out = join(dir, 'ops');
+    const r = lithomech(['mesh', tif, '--phases', '0=pore:electrolyte,1=NMC:active', '--voxel-size', '0.5um', '--crop', '0:64,0:64,0:64',
+      '--downsample', '2', '--separator', '2um', '--collector', '1um', '--separator-side', 'high', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8'));
+    // 64³ → 32³ at 1 µm voxels; + 2 separator planes (high z) + 1 collector plane (low z)
+    expect(stats.shape).toEqual([32, 32, 35]);
+    expect(stats.voxelSize).toEqual([1e-6, 1e-6, 1e-6]);
+    expect(stats.volumeFractions.separator).toBeCloseTo(2 / 35, 12);
+    expect(stats.volumeFractions['current-collector']).toBeCloseTo(1 / 35, 12);
+    expect(stats.separatorSide).toBe('high');
+    const resolved = JSON.parse(readFileSync(join(out, 'rve.json'), 'utf8'));
+    expect(resolved.crop).toEqual([[0, 64], [0, 64], [0, 64]]);
+    expect(resolved.report).toMatchObject({ separatorVoxels: 2, collectorVoxels: 1 });
+    // particle depths are measured from the separator face of the electrode (z = 33 µm here)
+    const rows = readFileSync(join(out, 'particles.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    for (const row of rows) expect(Number(row[8]) + Number(row[7])).toBeCloseTo(33e-6, 9);
+  });
+});
+
 describe('lithomech stats', () => {
   const tif = resolve(__dirname, '../../../shared/data/tomography/superres-nmc-lr.tif');
   it('prints a table on a terminal-less stdout, and JSON with --json', () => {
