@@ -25,8 +25,8 @@ export interface ComponentLabels {
   sizes: Float64Array;
 }
 
-/** Root of `p` with path halving. Roots satisfy parent[r] === r; parent[p] <= p always. */
-function find(parent: Int32Array, p: number): number {
+/** Union-find root of `p` with path halving. Roots satisfy parent[r] === r. */
+export function find(parent: Int32Array, p: number): number {
   let q = p;
   while (parent[q] !== q) {
     const g = parent[parent[q]];

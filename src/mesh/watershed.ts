@@ -31,7 +31,7 @@
  * Uint8 pointer array, plus per-basin and per-basin-pair tables.
  */
 import type { Shape3, Vec3 } from '../core/volume.js';
-import { checkShape, labelComponents, type Connectivity } from './components.js';
+import { checkShape, find, labelComponents, type Connectivity } from './components.js';
 import { squaredEdtInto } from './edt.js';
 
 /** Options of {@link splitParticles}. */
@@ -269,16 +269,6 @@ function sortEdges(edges: BasinEdges): Int32Array {
   return order;
 }
 
-/** Union-find root with path halving. */
-function find(parent: Int32Array, p: number): number {
-  let q = p;
-  while (parent[q] !== q) {
-    const g = parent[parent[q]];
-    parent[q] = g;
-    q = g;
-  }
-  return q;
-}
 
 /**
  * Flood the basin graph in decreasing pass order. Returns the union-find parents over basin ids
