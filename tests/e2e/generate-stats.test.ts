@@ -74,6 +74,25 @@ describe('lithomech mesh: RVE operations together', () => {
   });
 });
 
+describe('lithomech mesh: greyscale input', () => {
+  it('segments the NREL micro-CT greyscale by 2-class Otsu and meshes it', () => {
+    const tif = resolve(__dirname, '../../../shared/data/tomography/nrel-nmc1cal-greyscale.tif');
+    const out = join(dir, 'grey');
+    const r = lithomech(['mesh', tif, '--otsu', '2', '--phases', '0=pore:electrolyte,1=NMC:active', '--voxel-size', '0.4um', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const resolved = JSON.parse(readFileSync(join(out, 'rve.json'), 'utf8'));
+    expect(resolved.segmentation.method).toBe('multi-otsu');
+    const [t] = resolved.segmentation.thresholds as number[];
+    expect(t).toBeGreaterThan(12471);
+    expect(t).toBeLessThan(48892);
+    const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8'));
+    expect(stats.shape).toEqual([75, 75, 75]);
+    expect(stats.volumeFractions.NMC).toBeGreaterThan(0.3);
+    expect(stats.volumeFractions.NMC).toBeLessThan(0.6);
+    expect(stats.particles.count).toBeGreaterThan(5);
+  });
+});
+
 describe('lithomech stats', () => {
   const tif = resolve(__dirname, '../../../shared/data/tomography/superres-nmc-lr.tif');
   it('prints a table on a terminal-less stdout, and JSON with --json', () => {
