@@ -21,8 +21,9 @@
  */
 import { InputError } from '../core/errors.js';
 import type { Axis, Shape3, Vec3 } from '../core/volume.js';
-import { CsrMatrix } from '../linalg/csr-matrix.js';
+import type { CsrMatrix } from '../linalg/csr-matrix.js';
 import type { LinearOperator } from '../linalg/operator.js';
+import { Stencil7Matrix } from '../linalg/stencil-matrix.js';
 import { labelFaceComponents } from './components.js';
 
 export interface DiffusionProblem {
@@ -66,10 +67,11 @@ export interface BoundaryFlux {
 
 export class DiffusionOperator implements LinearOperator {
   readonly n: number;
+  private csr?: CsrMatrix;
 
   constructor(
-    /** Non-dimensional matrix (see the module comment). */
-    readonly matrix: CsrMatrix,
+    /** Non-dimensional matrix (see the module comment), compact 7-point storage (48 B/unknown). */
+    readonly stencil: Stencil7Matrix,
     /** Non-dimensional right-hand side. */
     readonly rhs: Float64Array,
     /** voxel → unknown, −1 when the voxel is not in the system */
@@ -91,15 +93,21 @@ export class DiffusionOperator implements LinearOperator {
     private readonly outletUnknowns: Int32Array,
     private readonly outletConductance: Float64Array,
   ) {
-    this.n = matrix.nRows;
+    this.n = stencil.n;
+  }
+
+  /** The same matrix in CSR, built on first use and cached (≈ 2× the memory of the stencil). */
+  get matrix(): CsrMatrix {
+    this.csr ??= this.stencil.toCsr();
+    return this.csr;
   }
 
   apply(x: Float64Array, y: Float64Array): void {
-    this.matrix.apply(x, y);
+    this.stencil.apply(x, y);
   }
 
   diagonal(): Float64Array {
-    return this.matrix.diagonal();
+    return this.stencil.diagonal();
   }
 
   /** Grid position of every unknown (for geometric multigrid). */
@@ -192,82 +200,57 @@ export function assembleDiffusionOperator(p: DiffusionProblem): DiffusionOperato
   const nxy = nx * ny;
   const nAxis = shape[axis];
 
-  // Pass 1: entries per row. Pass 2: fill. Voxels are visited in flat order with nested loops
-  // (no divisions); unknown indices increase with the voxel index, so the neighbour order
-  // −z, −y, −x, (diagonal), +x, +y, +z gives sorted columns.
-  const rowPtr = new Int32Array(n + 1);
-  {
-    let u = 0;
-    for (let z = 0, v = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, v++) {
-      if (unknownOfVoxel[v] < 0) continue;
-      let c = 1;
-      if (z > 0 && unknownOfVoxel[v - nxy] >= 0) c++;
-      if (y > 0 && unknownOfVoxel[v - nx] >= 0) c++;
-      if (x > 0 && unknownOfVoxel[v - 1] >= 0) c++;
-      if (x < nx - 1 && unknownOfVoxel[v + 1] >= 0) c++;
-      if (y < ny - 1 && unknownOfVoxel[v + nx] >= 0) c++;
-      if (z < nz - 1 && unknownOfVoxel[v + nxy] >= 0) c++;
-      rowPtr[u + 1] = rowPtr[u] + c;
-      u++;
-    }
-  }
-  const nnz = rowPtr[n];
-  const colIdx = new Int32Array(nnz);
-  const values = new Float64Array(nnz);
+  // One pass in voxel order (nested loops, no divisions). Each face conductance is computed once
+  // (from the lower cell) and stored as that cell's forward coupling; the diagonal of the upper
+  // cell receives it when that cell is visited, in the order −z, −y, −x, +x, +y, +z (the order of
+  // the former CSR assembly, so diagonals are bitwise the same).
+  const diag = new Float64Array(n);
+  const gxA = new Float64Array(n), gyA = new Float64Array(n), gzA = new Float64Array(n);
+  const up = new Int32Array(n), front = new Int32Array(n);
+  const down = new Int32Array(n).fill(n - 1), back = new Int32Array(n).fill(n - 1);
   const rhs = new Float64Array(n);
   const inletU: number[] = [], inletG: number[] = [], outletU: number[] = [], outletG: number[] = [];
   const [gx, gy, gz] = g;
   const gb = 2 * g[axis];
   const src = p.source;
-  let t = 0;
   for (let z = 0, v = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, v++) {
     const u = unknownOfVoxel[v];
     if (u < 0) continue;
     const ki = k[v] * invK;
-    let diag = 0;
-    if (z > 0) {
-      const w = v - nxy, j = unknownOfVoxel[w];
-      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gz; colIdx[t] = j; values[t++] = -G; diag += G; }
-    }
-    if (y > 0) {
-      const w = v - nx, j = unknownOfVoxel[w];
-      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gy; colIdx[t] = j; values[t++] = -G; diag += G; }
-    }
-    if (x > 0) {
-      const w = v - 1, j = unknownOfVoxel[w];
-      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gx; colIdx[t] = j; values[t++] = -G; diag += G; }
-    }
-    const td = t++; // diagonal slot
-    colIdx[td] = u;
+    let d = 0;
+    if (z > 0) { const j = unknownOfVoxel[v - nxy]; if (j >= 0) d += gzA[j]; }
+    if (y > 0) { const j = unknownOfVoxel[v - nx]; if (j >= 0) d += gyA[j]; }
+    if (x > 0) { const j = unknownOfVoxel[v - 1]; if (j >= 0) d += gxA[j]; }
+    up[u] = u; front[u] = u;
     if (x < nx - 1) {
       const w = v + 1, j = unknownOfVoxel[w];
-      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gx; colIdx[t] = j; values[t++] = -G; diag += G; }
+      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gx; gxA[u] = G; d += G; }
     }
     if (y < ny - 1) {
       const w = v + nx, j = unknownOfVoxel[w];
-      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gy; colIdx[t] = j; values[t++] = -G; diag += G; }
+      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gy; gyA[u] = G; up[u] = j; down[j] = u; d += G; }
     }
     if (z < nz - 1) {
       const w = v + nxy, j = unknownOfVoxel[w];
-      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gz; colIdx[t] = j; values[t++] = -G; diag += G; }
+      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gz; gzA[u] = G; front[u] = j; back[j] = u; d += G; }
     }
     const a = axis === 0 ? x : axis === 1 ? y : z;
     let b = 0;
     if (a === 0) {
       const G = gb * ki;
-      diag += G; b += G * uIn;
+      d += G; b += G * uIn;
       inletU.push(u); inletG.push(G);
     }
     if (a === nAxis - 1) {
       const G = gb * ki;
-      diag += G; b += G * uOut;
+      d += G; b += G * uOut;
       outletU.push(u); outletG.push(G);
     }
     if (src) b += src[v] * volumeScale;
     rhs[u] = b;
-    values[td] = diag;
+    diag[u] = d;
   }
-  const matrix = new CsrMatrix(n, n, rowPtr, colIdx, values);
+  const matrix = new Stencil7Matrix(n, diag, gxA, gyA, gzA, up, front, down, back);
   return new DiffusionOperator(
     matrix, rhs, unknownOfVoxel, voxelOfUnknown, shape, spacing, axis, uIn, uOut,
     kRef > 0 ? kRef : 1, hRef, summary,

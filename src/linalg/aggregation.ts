@@ -19,6 +19,25 @@
 import type { Shape3 } from '../core/volume.js';
 import { CsrMatrix } from './csr-matrix.js';
 import { DenseCholesky } from './dense-cholesky.js';
+import { Stencil7Matrix, type RowMatrix } from './stencil-matrix.js';
+
+/** Reads row i of A into cols/vals (sorted columns); returns the entry count. */
+type RowReader = (i: number, cols: Int32Array, vals: Float64Array) => number;
+
+function rowReader(A: RowMatrix): { read: RowReader; maxRow: number } {
+  if (A instanceof Stencil7Matrix) return { read: (i, c, v) => A.row(i, c, v), maxRow: 7 };
+  const rp = A.rowPtr, ci = A.colIdx, v = A.values;
+  let maxRow = 1;
+  for (let i = 0; i < A.nRows; i++) maxRow = Math.max(maxRow, rp[i + 1] - rp[i]);
+  return {
+    read: (i, cols, vals) => {
+      const k0 = rp[i], c = rp[i + 1] - k0;
+      for (let t = 0; t < c; t++) { cols[t] = ci[k0 + t]; vals[t] = v[k0 + t]; }
+      return c;
+    },
+    maxRow,
+  };
+}
 
 export interface GridAggregation {
   /** fine unknown → aggregate (coarse unknown) */
@@ -40,7 +59,7 @@ function find(uf: Int32Array, i: number): number {
   return r;
 }
 
-export function aggregateOnGrid(A: CsrMatrix, shape: Shape3, cellOf: Int32Array, theta = 0.25): GridAggregation {
+export function aggregateOnGrid(A: RowMatrix, shape: Shape3, cellOf: Int32Array, theta = 0.25): GridAggregation {
   const n = A.nRows;
   if (cellOf.length !== n) throw new RangeError(`aggregateOnGrid: cellOf has length ${cellOf.length}, expected ${n}`);
   const [nx, ny] = shape;
@@ -56,48 +75,7 @@ export function aggregateOnGrid(A: CsrMatrix, shape: Shape3, cellOf: Int32Array,
     const z = (t - y) / ny;
     parentOf[i] = (x >> 1) + cx * ((y >> 1) + cy * (z >> 1));
   }
-  const rp = A.rowPtr, ci = A.colIdx, v = A.values;
-  const maxOff = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let m = 0;
-    for (let k = rp[i]; k < rp[i + 1]; k++) if (ci[k] !== i && -v[k] > m) m = -v[k];
-    maxOff[i] = m;
-  }
-  const uf = new Int32Array(n);
-  for (let i = 0; i < n; i++) uf[i] = i;
-  for (let i = 0; i < n; i++) {
-    const pi = parentOf[i];
-    const ti = theta * maxOff[i];
-    for (let k = rp[i]; k < rp[i + 1]; k++) {
-      const j = ci[k];
-      if (j <= i || parentOf[j] !== pi) continue;
-      const c = -v[k];
-      if (c > 0 && c >= ti && c >= theta * maxOff[j]) {
-        const ri = find(uf, i), rj = find(uf, j);
-        if (ri !== rj) { if (ri < rj) uf[rj] = ri; else uf[ri] = rj; }
-      }
-    }
-  }
-  // sizes of the strong components
-  const size = new Int32Array(n);
-  for (let i = 0; i < n; i++) size[find(uf, i)]++;
-  // attach singletons
-  for (let i = 0; i < n; i++) {
-    if (size[find(uf, i)] !== 1) continue;
-    const pi = parentOf[i];
-    const ti = theta * maxOff[i];
-    let best = -1, bestC = 0;
-    for (let k = rp[i]; k < rp[i + 1]; k++) {
-      const j = ci[k];
-      if (j === i || parentOf[j] !== pi) continue;
-      const c = -v[k];
-      if (c > 0 && c >= ti && c > bestC) { bestC = c; best = j; }
-    }
-    if (best >= 0) {
-      const ri = find(uf, i), rj = find(uf, best);
-      if (ri !== rj) { uf[ri] = rj; size[rj] += size[ri]; size[ri] = 0; }
-    }
-  }
+  const { uf, size } = A instanceof Stencil7Matrix ? strongComponentsStencil(A, parentOf, theta) : strongComponentsRows(A, parentOf, theta);
   // number the aggregates in order of parent cell (then of first member): good locality
   const start = new Int32Array(nParents + 1);
   for (let i = 0; i < n; i++) start[parentOf[i] + 1]++;
@@ -119,10 +97,169 @@ export function aggregateOnGrid(A: CsrMatrix, shape: Shape3, cellOf: Int32Array,
   return { aggregate, nCoarse: nc, coarseCellOf: coarseCellTmp.slice(0, nc), coarseShape };
 }
 
-/** Galerkin product Pᵀ A P for the piecewise-constant prolongation given by `aggregate`. */
-export function galerkinAggregation(A: CsrMatrix, aggregate: Int32Array, nCoarse: number): CsrMatrix {
+function strongComponentsRows(A: RowMatrix, parentOf: Int32Array, theta: number): { uf: Int32Array; size: Int32Array } {
   const n = A.nRows;
-  const rp = A.rowPtr, ci = A.colIdx, v = A.values;
+  const { read, maxRow } = rowReader(A);
+  const ci = new Int32Array(maxRow), v = new Float64Array(maxRow);
+  const maxOff = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let m = 0;
+    const c = read(i, ci, v);
+    for (let k = 0; k < c; k++) if (ci[k] !== i && -v[k] > m) m = -v[k];
+    maxOff[i] = m;
+  }
+  const uf = new Int32Array(n);
+  for (let i = 0; i < n; i++) uf[i] = i;
+  for (let i = 0; i < n; i++) {
+    const pi = parentOf[i];
+    const ti = theta * maxOff[i];
+    const cnt = read(i, ci, v);
+    for (let k = 0; k < cnt; k++) {
+      const j = ci[k];
+      if (j <= i || parentOf[j] !== pi) continue;
+      const c = -v[k];
+      if (c > 0 && c >= ti && c >= theta * maxOff[j]) {
+        const ri = find(uf, i), rj = find(uf, j);
+        if (ri !== rj) { if (ri < rj) uf[rj] = ri; else uf[ri] = rj; }
+      }
+    }
+  }
+  // sizes of the strong components
+  const size = new Int32Array(n);
+  for (let i = 0; i < n; i++) size[find(uf, i)]++;
+  // attach singletons
+  for (let i = 0; i < n; i++) {
+    if (size[find(uf, i)] !== 1) continue;
+    const pi = parentOf[i];
+    const ti = theta * maxOff[i];
+    let best = -1, bestC = 0;
+    const cnt = read(i, ci, v);
+    for (let k = 0; k < cnt; k++) {
+      const j = ci[k];
+      if (j === i || parentOf[j] !== pi) continue;
+      const c = -v[k];
+      if (c > 0 && c >= ti && c > bestC) { bestC = c; best = j; }
+    }
+    if (best >= 0) {
+      const ri = find(uf, i), rj = find(uf, best);
+      if (ri !== rj) { uf[ri] = rj; size[rj] += size[ri]; size[ri] = 0; }
+    }
+  }
+  return { uf, size };
+}
+
+/**
+ * strongComponentsRows specialised to the 7-point stencil (no row copies; neighbours visited in
+ * the same ascending-column order, so the aggregates are identical).
+ */
+function strongComponentsStencil(A: Stencil7Matrix, parentOf: Int32Array, theta: number): { uf: Int32Array; size: Int32Array } {
+  const { n, gx, gy, gz, up, front, down, back } = A;
+  const maxOff = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let m = gx[i];
+    if (i > 0 && gx[i - 1] > m) m = gx[i - 1];
+    if (gy[i] > m) m = gy[i];
+    if (gy[down[i]] > m) m = gy[down[i]];
+    if (gz[i] > m) m = gz[i];
+    if (gz[back[i]] > m) m = gz[back[i]];
+    maxOff[i] = m;
+  }
+  const uf = new Int32Array(n);
+  for (let i = 0; i < n; i++) uf[i] = i;
+  const link = (i: number, j: number, c: number, ti: number): void => {
+    if (parentOf[j] !== parentOf[i]) return;
+    if (c > 0 && c >= ti && c >= theta * maxOff[j]) {
+      const ri = find(uf, i), rj = find(uf, j);
+      if (ri !== rj) { if (ri < rj) uf[rj] = ri; else uf[ri] = rj; }
+    }
+  };
+  for (let i = 0; i < n; i++) {
+    const ti = theta * maxOff[i];
+    if (gx[i] !== 0) link(i, i + 1, gx[i], ti);
+    if (gy[i] !== 0) link(i, up[i], gy[i], ti);
+    if (gz[i] !== 0) link(i, front[i], gz[i], ti);
+  }
+  const size = new Int32Array(n);
+  for (let i = 0; i < n; i++) size[find(uf, i)]++;
+  for (let i = 0; i < n; i++) {
+    if (size[find(uf, i)] !== 1) continue;
+    const pi = parentOf[i];
+    const ti = theta * maxOff[i];
+    let best = -1, bestC = 0;
+    const consider = (j: number, c: number): void => {
+      if (parentOf[j] !== pi) return;
+      if (c > 0 && c >= ti && c > bestC) { bestC = c; best = j; }
+    };
+    // ascending column order: −z, −y, −x, +x, +y, +z
+    if (gz[back[i]] !== 0) consider(back[i], gz[back[i]]);
+    if (gy[down[i]] !== 0) consider(down[i], gy[down[i]]);
+    if (i > 0 && gx[i - 1] !== 0) consider(i - 1, gx[i - 1]);
+    if (gx[i] !== 0) consider(i + 1, gx[i]);
+    if (gy[i] !== 0) consider(up[i], gy[i]);
+    if (gz[i] !== 0) consider(front[i], gz[i]);
+    if (best >= 0) {
+      const ri = find(uf, i), rj = find(uf, best);
+      if (ri !== rj) { uf[ri] = rj; size[rj] += size[ri]; size[ri] = 0; }
+    }
+  }
+  return { uf, size };
+}
+
+/**
+ * galerkinAggregation for the 7-point stencil in one sweep over the unknowns in their own order
+ * (streaming access), accumulating into per-aggregate rows of bounded length. Aggregates live in
+ * 2×2×2 blocks, so a coarse row has few entries; rows are collected in a hash-free way: every
+ * coarse row keeps its entries in a small list (linked through `next`), merged by linear search.
+ */
+function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: number): CsrMatrix {
+  const { n, diag, gx, gy, gz, up, front } = A;
+  // per coarse row: a chunk list of (col, val) pairs
+  let cap = Math.max(16, nCoarse * 8);
+  let col = new Int32Array(cap), val = new Float64Array(cap), next = new Int32Array(cap);
+  const head = new Int32Array(nCoarse).fill(-1);
+  const count = new Int32Array(nCoarse);
+  let used = 0;
+  const add = (I: number, J: number, a: number): void => {
+    for (let e = head[I]; e >= 0; e = next[e]) if (col[e] === J) { val[e] += a; return; }
+    if (used === cap) {
+      cap *= 2;
+      const c2 = new Int32Array(cap); c2.set(col); col = c2;
+      const v2 = new Float64Array(cap); v2.set(val); val = v2;
+      const n2 = new Int32Array(cap); n2.set(next); next = n2;
+    }
+    col[used] = J; val[used] = a; next[used] = head[I]; head[I] = used; used++; count[I]++;
+  };
+  for (let i = 0; i < n; i++) {
+    const I = aggregate[i];
+    add(I, I, diag[i]);
+    if (gx[i] !== 0) { const J = aggregate[i + 1]; if (J === I) add(I, I, -2 * gx[i]); else { add(I, J, -gx[i]); add(J, I, -gx[i]); } }
+    if (gy[i] !== 0) { const J = aggregate[up[i]]; if (J === I) add(I, I, -2 * gy[i]); else { add(I, J, -gy[i]); add(J, I, -gy[i]); } }
+    if (gz[i] !== 0) { const J = aggregate[front[i]]; if (J === I) add(I, I, -2 * gz[i]); else { add(I, J, -gz[i]); add(J, I, -gz[i]); } }
+  }
+  const crp = new Int32Array(nCoarse + 1);
+  for (let I = 0; I < nCoarse; I++) crp[I + 1] = crp[I] + count[I];
+  const cols = new Int32Array(crp[nCoarse]);
+  const vals = new Float64Array(crp[nCoarse]);
+  for (let I = 0; I < nCoarse; I++) {
+    const rowStart = crp[I];
+    let t = rowStart;
+    for (let e = head[I]; e >= 0; e = next[e]) { cols[t] = col[e]; vals[t] = val[e]; t++; }
+    for (let u = rowStart + 1; u < t; u++) {
+      const c = cols[u], x = vals[u];
+      let w = u - 1;
+      while (w >= rowStart && cols[w] > c) { cols[w + 1] = cols[w]; vals[w + 1] = vals[w]; w--; }
+      cols[w + 1] = c; vals[w + 1] = x;
+    }
+  }
+  return new CsrMatrix(nCoarse, nCoarse, crp, cols, vals);
+}
+
+/** Galerkin product Pᵀ A P for the piecewise-constant prolongation given by `aggregate`. */
+export function galerkinAggregation(A: RowMatrix, aggregate: Int32Array, nCoarse: number): CsrMatrix {
+  if (A instanceof Stencil7Matrix) return galerkinStencil(A, aggregate, nCoarse);
+  const n = A.nRows;
+  const { read, maxRow } = rowReader(A);
+  const ci = new Int32Array(maxRow), v = new Float64Array(maxRow);
   // fine rows grouped by aggregate
   const start = new Int32Array(nCoarse + 1);
   for (let i = 0; i < n; i++) start[aggregate[i] + 1]++;
@@ -137,7 +274,8 @@ export function galerkinAggregation(A: CsrMatrix, aggregate: Int32Array, nCoarse
     let c = 0;
     for (let t = start[I]; t < start[I + 1]; t++) {
       const i = members[t];
-      for (let k = rp[i]; k < rp[i + 1]; k++) {
+      const cnt = read(i, ci, v);
+      for (let k = 0; k < cnt; k++) {
         const J = aggregate[ci[k]];
         if (marker[J] !== I) { marker[J] = I; c++; }
       }
@@ -153,7 +291,8 @@ export function galerkinAggregation(A: CsrMatrix, aggregate: Int32Array, nCoarse
     const rowStart = nnz;
     for (let t = start[I]; t < start[I + 1]; t++) {
       const i = members[t];
-      for (let k = rp[i]; k < rp[i + 1]; k++) {
+      const cnt = read(i, ci, v);
+      for (let k = 0; k < cnt; k++) {
         const J = aggregate[ci[k]];
         const pos = marker[J];
         if (pos >= rowStart) vals[pos] += v[k];
@@ -178,19 +317,25 @@ export function galerkinAggregation(A: CsrMatrix, aggregate: Int32Array, nCoarse
  * projection). The coarse system is solved directly (tridiagonal or dense Cholesky); meant for
  * small coarse spaces (≤ a few thousand aggregates), e.g. the slabs of a grid along one axis.
  */
-export function aggregateCorrection(A: CsrMatrix, aggregate: Int32Array, nCoarse: number, b: Float64Array, x: Float64Array): void {
+export function aggregateCorrection(A: RowMatrix, aggregate: Int32Array, nCoarse: number, b: Float64Array, x: Float64Array): void {
   const n = A.nRows;
   // compact away empty aggregates (they would make Pᵀ A P singular)
   const id = new Int32Array(nCoarse).fill(-1);
   let nc = 0;
   for (let i = 0; i < n; i++) { const a = aggregate[i]; if (id[a] < 0) id[a] = 0; }
   for (let a = 0; a < nCoarse; a++) if (id[a] === 0) id[a] = nc++;
-  const agg = new Int32Array(n);
-  for (let i = 0; i < n; i++) agg[i] = id[aggregate[i]];
-  const r = new Float64Array(n);
-  A.residual(b, x, r);
+  let agg = aggregate;
+  if (nc !== nCoarse) {
+    agg = new Int32Array(n);
+    for (let i = 0; i < n; i++) agg[i] = id[aggregate[i]];
+  }
   const rc = new Float64Array(nc);
-  for (let i = 0; i < n; i++) rc[agg[i]] += r[i];
+  if (A instanceof Stencil7Matrix) A.restrictResidual(b, x, agg, rc);
+  else {
+    const r = new Float64Array(n);
+    A.residual(b, x, r);
+    for (let i = 0; i < n; i++) rc[agg[i]] += r[i];
+  }
   const ec = new Float64Array(nc);
   const tri = tridiagonalGalerkin(A, agg, nc);
   if (tri) solveTridiagonal(tri.lower, tri.diag, tri.upper, rc, ec);
@@ -205,12 +350,14 @@ export function aggregateCorrection(A: CsrMatrix, aggregate: Int32Array, nCoarse
  * Pᵀ A P in one sequential pass over A when it is tridiagonal (each fine entry couples
  * aggregates I and J with |I − J| ≤ 1, e.g. slabs along an axis); undefined otherwise.
  */
-function tridiagonalGalerkin(A: CsrMatrix, agg: Int32Array, nc: number): { lower: Float64Array; diag: Float64Array; upper: Float64Array } | undefined {
+function tridiagonalGalerkin(A: RowMatrix, agg: Int32Array, nc: number): { lower: Float64Array; diag: Float64Array; upper: Float64Array } | undefined {
   const lower = new Float64Array(nc), diag = new Float64Array(nc), upper = new Float64Array(nc);
-  const rp = A.rowPtr, ci = A.colIdx, v = A.values;
+  const { read, maxRow } = rowReader(A);
+  const ci = new Int32Array(maxRow), v = new Float64Array(maxRow);
   for (let i = 0; i < A.nRows; i++) {
     const I = agg[i];
-    for (let k = rp[i]; k < rp[i + 1]; k++) {
+    const cnt = read(i, ci, v);
+    for (let k = 0; k < cnt; k++) {
       const d = agg[ci[k]] - I;
       if (d === 0) diag[I] += v[k];
       else if (d === 1) upper[I] += v[k];

@@ -3,6 +3,7 @@ export * from './operator.js';
 export * from './vector.js';
 export * from './errors.js';
 export * from './csr-matrix.js';
+export * from './stencil-matrix.js';
 export * from './solve-options.js';
 export { cg } from './cg.js';
 export { bicgstab } from './bicgstab.js';

@@ -24,6 +24,7 @@ import { cg } from './cg.js';
 import { GaussSeidelSmoother } from './gauss-seidel-smoother.js';
 import { JacobiPreconditioner } from './jacobi-preconditioner.js';
 import type { Preconditioner } from './operator.js';
+import { Stencil7Matrix, type RowMatrix } from './stencil-matrix.js';
 import { dot, norm2 } from './vector.js';
 
 export type MultigridCycle = 'V' | 'W' | 'K';
@@ -69,7 +70,7 @@ interface Smoother {
 }
 
 interface Level {
-  A: CsrMatrix;
+  A: RowMatrix;
   n: number;
   /** fine → coarse map to the next level (absent on the coarsest) */
   aggregate?: Int32Array;
@@ -101,7 +102,12 @@ export class MultigridPreconditioner implements Preconditioner {
   /** Seconds spent building the hierarchy. */
   readonly setupSeconds: number;
 
-  constructor(A: CsrMatrix, grid: MultigridGrid, options: MultigridOptions = {}) {
+  /**
+   * `A` may be a CSR matrix or, for 7-point operators on grids, the compact `Stencil7Matrix`
+   * (matrix-free fine level: smoothing and residual restriction read 48 bytes per unknown; the
+   * coarse levels are Galerkin products in CSR).
+   */
+  constructor(A: RowMatrix, grid: MultigridGrid, options: MultigridOptions = {}) {
     const t0 = performance.now();
     if (A.nRows !== A.nCols) throw new RangeError('MultigridPreconditioner: matrix must be square');
     if (grid.cellOfUnknown.length !== A.nRows) throw new RangeError('MultigridPreconditioner: grid.cellOfUnknown length differs from the matrix size');
@@ -129,7 +135,8 @@ export class MultigridPreconditioner implements Preconditioner {
       const agg = aggregateOnGrid(Al, shape, cellOf, theta);
       if (agg.nCoarse * minRatio > n) break;
       level.aggregate = agg.aggregate;
-      level.r = new Float64Array(n);
+      // the stencil fine level restricts its residual without storing it
+      level.r = new Float64Array(Al instanceof Stencil7Matrix ? 0 : n);
       level.smoother = makeSmoother(Al, smootherKind, sweeps, options.chebyshev);
       Al = galerkinAggregation(Al, agg.aggregate, agg.nCoarse);
       shape = agg.coarseShape;
@@ -137,7 +144,7 @@ export class MultigridPreconditioner implements Preconditioner {
     }
     // The coarsest level: direct solve (CG fallback when coarsening stalled).
     const last = this.levels[this.levels.length - 1];
-    this.coarse = new CoarseSolver(last.A, options.maxDirectSize ?? 3000);
+    this.coarse = new CoarseSolver(last.A instanceof Stencil7Matrix ? last.A.toCsr() : last.A, options.maxDirectSize ?? 3000);
     if (this.coarse.iterative) this.variable = true;
     if (this.cycle === 'K') {
       for (let l = 1; l < this.levels.length - 1; l++) {
@@ -179,11 +186,14 @@ export class MultigridPreconditioner implements Preconditioner {
     }
     const agg = L.aggregate!, n = L.n, r = L.r;
     L.smoother!.pre(b, x);
-    L.A.residual(b, x, r);
     const C = this.levels[l + 1];
     const bc = C.b, xc = C.x;
-    bc.fill(0);
-    for (let i = 0; i < n; i++) bc[agg[i]] += r[i];
+    if (L.A instanceof Stencil7Matrix) L.A.restrictResidual(b, x, agg, bc);
+    else {
+      L.A.residual(b, x, r);
+      bc.fill(0);
+      for (let i = 0; i < n; i++) bc[agg[i]] += r[i];
+    }
     const coarsest = l + 1 === this.levels.length - 1;
     if (this.cycle === 'V' || coarsest) {
       this.cycleAt(l + 1, bc, xc);
@@ -234,8 +244,14 @@ export class MultigridPreconditioner implements Preconditioner {
   }
 }
 
-function makeSmoother(A: CsrMatrix, kind: MultigridSmoother, sweeps: number, cheb?: ChebyshevOptions): Smoother {
-  if (kind === 'gauss-seidel') {
+function makeSmoother(A: RowMatrix, kind: MultigridSmoother, sweeps: number, cheb?: ChebyshevOptions): Smoother {
+  if (kind === 'gauss-seidel' && A instanceof Stencil7Matrix) {
+    return {
+      pre(b, x) { if (sweeps === 0) { x.fill(0); return; } A.gaussSeidel(b, x, true, true); for (let s = 1; s < sweeps; s++) A.gaussSeidel(b, x, true); },
+      post(b, x) { for (let s = 0; s < sweeps; s++) A.gaussSeidel(b, x, false); },
+    };
+  }
+  if (kind === 'gauss-seidel' && A instanceof CsrMatrix) {
     const gs = new GaussSeidelSmoother(A);
     return {
       pre(b, x) { x.fill(0); for (let s = 0; s < sweeps; s++) gs.forward(b, x); },

@@ -164,7 +164,7 @@ export function tortuosity(o: TortuosityOptions): TortuosityResult {
   let M: Preconditioner | undefined;
   if (pcKind === 'multigrid') {
     const mgOptions: MultigridOptions = { ...(method === 'bicgstab' ? { cycle: 'V' } : {}), ...s.multigrid };
-    M = new MultigridPreconditioner(op.matrix, op.grid, mgOptions);
+    M = new MultigridPreconditioner(op.stencil, op.grid, mgOptions);
   } else if (pcKind === 'jacobi') M = JacobiPreconditioner.fromOperator(op);
   const tSetup = performance.now();
 
@@ -178,9 +178,9 @@ export function tortuosity(o: TortuosityOptions): TortuosityResult {
   const slabs = slabCorrection ? op.slabs() : undefined;
   const finish = (r: SolveResult): SolveResult => {
     if (!slabs) return r;
-    aggregateCorrection(op.matrix, slabs.slabOfUnknown, slabs.count, op.rhs, r.x);
+    aggregateCorrection(op.stencil, slabs.slabOfUnknown, slabs.count, op.rhs, r.x);
     const tmp = new Float64Array(op.n);
-    op.matrix.residual(op.rhs, r.x, tmp);
+    op.stencil.residual(op.rhs, r.x, tmp);
     const residualNorm = norm2(tmp);
     const bn = norm2(op.rhs);
     return { ...r, residualNorm, relativeResidual: bn > 0 ? residualNorm / bn : 0 };
