@@ -24,6 +24,7 @@ import type { Axis, Shape3, Vec3 } from '../core/volume.js';
 import type { CsrMatrix } from '../linalg/csr-matrix.js';
 import type { LinearOperator } from '../linalg/operator.js';
 import { Stencil7Matrix } from '../linalg/stencil-matrix.js';
+import { sharedFloat64, sharedInt32, type StencilParallel } from '../linalg/thread-pool.js';
 import { labelFaceComponents } from './components.js';
 
 export interface DiffusionProblem {
@@ -104,6 +105,16 @@ export class DiffusionOperator implements LinearOperator {
 
   apply(x: Float64Array, y: Float64Array): void {
     this.stencil.apply(x, y);
+  }
+
+  /** y ← A x, returning x · y (one pass). */
+  applyDot(x: Float64Array, y: Float64Array): number {
+    return this.stencil.applyDot(x, y);
+  }
+
+  /** Threaded vector kernels for this operator (set up by the multigrid preconditioner). */
+  get parallel(): StencilParallel | undefined {
+    return this.stencil.parallel;
   }
 
   diagonal(): Float64Array {
@@ -204,11 +215,12 @@ export function assembleDiffusionOperator(p: DiffusionProblem): DiffusionOperato
   // (from the lower cell) and stored as that cell's forward coupling; the diagonal of the upper
   // cell receives it when that cell is visited, in the order −z, −y, −x, +x, +y, +z (the order of
   // the former CSR assembly, so diagonals are bitwise the same).
-  const diag = new Float64Array(n);
-  const gxA = new Float64Array(n), gyA = new Float64Array(n), gzA = new Float64Array(n);
-  const up = new Int32Array(n), front = new Int32Array(n);
-  const down = new Int32Array(n).fill(n - 1), back = new Int32Array(n).fill(n - 1);
-  const rhs = new Float64Array(n);
+  // large systems: in SharedArrayBuffers, so that the thread pool can use them (thread-pool.ts)
+  const diag = sharedFloat64(n);
+  const gxA = sharedFloat64(n), gyA = sharedFloat64(n), gzA = sharedFloat64(n);
+  const up = sharedInt32(n), front = sharedInt32(n);
+  const down = sharedInt32(n).fill(n - 1), back = sharedInt32(n).fill(n - 1);
+  const rhs = sharedFloat64(n);
   const inletU: number[] = [], inletG: number[] = [], outletU: number[] = [], outletG: number[] = [];
   const [gx, gy, gz] = g;
   const gb = 2 * g[axis];

@@ -2,13 +2,15 @@
  * `lithomech tortuosity` and `lithomech conductivity`: effective transport properties with
  * TauFactor's definitions (Cooper et al. 2016), solved by src/sim/tortuosity.ts.
  */
+import cliProgress from 'cli-progress';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InputError } from '../core/errors.js';
 import { parseQuantity } from '../core/units.js';
 import { axisIndex, type Axis } from '../core/volume.js';
 import { phaseGridFromLabels } from '../mesh/pipeline.js';
 import type { PhaseDef } from '../mesh/rve.js';
-import { tortuosity, type TortuosityResult } from '../sim/tortuosity.js';
+import type { BackendSelection } from '../linalg/backends/registry.js';
+import { resolveTortuosityBackend, tortuosity, type TortuosityBackend, type TortuosityOptions, type TortuosityResult } from '../sim/tortuosity.js';
 import { DEFAULT_SOLVER, listSolverPresets, loadSolverPreset, tortuositySolverOptions } from '../io/solver-presets.js';
 import { StepLog } from './log.js';
 import { resolveVolumeInputs, volumeInputOptions, type VolumeArgs } from './volume-options.js';
@@ -19,6 +21,7 @@ interface TransportArgs extends VolumeArgs {
   rtol?: number;
   solver: string;
   verbose: boolean;
+  backend?: TortuosityBackend;
 }
 interface TortuosityArgs extends TransportArgs { phase: string }
 interface ConductivityArgs extends TransportArgs { conductivity: string }
@@ -39,6 +42,10 @@ export interface TransportRecord {
   unknowns: number;
   isolatedVoxels: number;
   deadEndVoxels: number;
+  /** kernel backend and why it was chosen (for auto: the measured timings) */
+  backend: { name: string; reason: string };
+  /** threads of the fine-level kernels and why */
+  threads: { threads: number; reason: string };
 }
 
 function transportOptions<T>(y: Argv<T>) {
@@ -47,6 +54,10 @@ function transportOptions<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'print a JSON array, one object per axis' })
     .option('solver', { type: 'string', default: DEFAULT_SOLVER, describe: `solver preset from solvers/ (${listSolverPresets().join(', ')}) or a .yaml file` })
     .option('rtol', { type: 'number', describe: 'relative residual of the linear solve (default: the preset\'s, 1e-8)' })
+    .option('backend', {
+      choices: ['auto', 'js', 'tfjs'] as const,
+      describe: 'kernel backend: js = Float64 multigrid; tfjs = float32 Chebyshev polynomial preconditioner on TensorFlow.js (slower on CPUs); auto = measured choice (default: the preset\'s, js)',
+    })
     .option('verbose', { type: 'boolean', default: Boolean(process.stderr.isTTY), describe: 'print progress on stderr' });
 }
 
@@ -54,6 +65,55 @@ function solverFor(args: TransportArgs) {
   const { rtol, solver } = tortuositySolverOptions(loadSolverPreset(args.solver).preset);
   if (args.rtol !== undefined && !(args.rtol > 0 && args.rtol < 1)) throw new InputError('--rtol', `expected a value in (0, 1), got ${args.rtol}`);
   return { rtol: args.rtol ?? rtol, solver };
+}
+
+/** --backend (or the preset's), resolved once per command ('auto' measures, 'tfjs' loads TensorFlow.js). */
+async function backendFor(args: TransportArgs, shape: TortuosityOptions['shape']): Promise<'js' | BackendSelection> {
+  const choice = args.backend ?? loadSolverPreset(args.solver).preset.backend ?? 'js';
+  return choice === 'js' ? 'js' : resolveTortuosityBackend(choice, shape);
+}
+
+/** Solves that take longer than this get a progress bar (TTY + verbose only). */
+const PROGRESS_AFTER_MS = 1500;
+
+/**
+ * A progress bar on stderr (cli-progress) showing the relative residual on a log scale from 1
+ * down to rtol. Only when stderr is a TTY and `enabled` (--verbose); it appears only once a
+ * solve has run for PROGRESS_AFTER_MS, so short solves print nothing. Returns the onProgress
+ * callback and a function that removes the bar.
+ */
+function progressBar(enabled: boolean, label: string, rtol: number): { onProgress?: TortuosityOptions['onProgress']; stop: () => void } {
+  if (!enabled || !process.stderr.isTTY) return { stop: () => {} };
+  const t0 = performance.now();
+  const span = Math.max(1e-12, -Math.log10(rtol));
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    onProgress: (iteration, rel) => {
+      if (!bar) {
+        if (performance.now() - t0 < PROGRESS_AFTER_MS) return;
+        bar = new cliProgress.SingleBar({
+          stream: process.stderr,
+          format: `  ${label} [{bar}] {percentage}% | iteration {iteration} | residual {residual}`,
+          clearOnComplete: true,
+          hideCursor: true,
+        }, cliProgress.Presets.shades_classic);
+        bar.start(100, 0, { iteration: 0, residual: '1' });
+      }
+      const done = Math.min(100, Math.max(0, (100 * -Math.log10(Math.max(rel, 1e-300))) / span));
+      bar.update(Math.round(done), { iteration, residual: rel.toExponential(2) });
+    },
+    stop: () => { bar?.stop(); },
+  };
+}
+
+/** One tortuosity() call with the progress bar around it. */
+function solveWithProgress(args: TransportArgs, label: string, o: TortuosityOptions): TortuosityResult {
+  const { onProgress, stop } = progressBar(args.verbose, label, o.rtol ?? 1e-8);
+  try {
+    return tortuosity({ ...o, onProgress });
+  } finally {
+    stop();
+  }
 }
 
 const axesOf = (a: TransportArgs['axis']): Axis[] => (a === 'all' ? [0, 1, 2] : [axisIndex(a)]);
@@ -82,6 +142,8 @@ function record(phase: string, r: TortuosityResult, withConductivity: boolean): 
     unknowns: r.unknowns,
     isolatedVoxels: r.isolatedVoxels,
     deadEndVoxels: r.deadEndVoxels,
+    backend: r.backend,
+    threads: r.threads,
   };
 }
 
@@ -115,9 +177,11 @@ export const tortuosityCommand: CommandModule<object, TortuosityArgs> = {
     const mask = new Uint8Array(grid.phase.length);
     for (let i = 0; i < mask.length; i++) mask[i] = inPhase[grid.phase[i]];
     const name = chosen.map((p) => p.name).join('+');
+    const backend = await backendFor(args, grid.shape);
+    if (typeof backend !== 'string') log.step(`backend ${backend.name}: ${backend.reason}`);
     const records = axesOf(args.axis).map((axis) => {
-      const r = tortuosity({ shape: grid.shape, spacing: grid.voxelSize, mask, axis, ...solverFor(args) });
-      log.step(`${name} along ${'xyz'[axis]}: τ = ${r.tortuosityFactor}, ${r.iterations} iterations`);
+      const r = solveWithProgress(args, `${name} along ${'xyz'[axis]}`, { shape: grid.shape, spacing: grid.voxelSize, mask, axis, backend, ...solverFor(args) });
+      log.step(`${name} along ${'xyz'[axis]}: τ = ${r.tortuosityFactor}, ${r.iterations} iterations, threads ${r.threads.threads} (${r.threads.reason})`);
       return record(name, r, false);
     });
     print(records, args.json, 'phase');
@@ -150,9 +214,11 @@ export const conductivityCommand: CommandModule<object, ConductivityArgs> = {
     const sigma = new Float64Array(grid.phase.length);
     for (let i = 0; i < sigma.length; i++) sigma[i] = sigmaOf[grid.phase[i]];
     const name = listed.join('+');
+    const backend = await backendFor(args, grid.shape);
+    if (typeof backend !== 'string') log.step(`backend ${backend.name}: ${backend.reason}`);
     const records = axesOf(args.axis).map((axis) => {
-      const r = tortuosity({ shape: grid.shape, spacing: grid.voxelSize, conductivity: sigma, axis, ...solverFor(args) });
-      log.step(`along ${'xyz'[axis]}: σ_eff = ${r.effectiveConductivity}, ${r.iterations} iterations`);
+      const r = solveWithProgress(args, `along ${'xyz'[axis]}`, { shape: grid.shape, spacing: grid.voxelSize, conductivity: sigma, axis, backend, ...solverFor(args) });
+      log.step(`along ${'xyz'[axis]}: σ_eff = ${r.effectiveConductivity}, ${r.iterations} iterations, threads ${r.threads.threads} (${r.threads.reason})`);
       return record(name, r, true);
     });
     print(records, args.json, 'conducting phases');

@@ -43,11 +43,14 @@ export function loadSolverPreset(nameOrPath: string = DEFAULT_SOLVER): { name: s
   }
   const schema = JSON.parse(readFileSync(path.join(SOLVERS_DIR, 'solver-preset.schema.json'), 'utf8'));
   const preset = validate<SolverPreset>(obj, schema, file);
-  if (preset.backend === 'tfjs') throw new InputError(`${file}: backend`, 'the tfjs backend is not wired into the solvers yet (use js or auto)');
   return { name: isPath ? path.basename(file).replace(/\.(ya?ml|json)$/i, '') : nameOrPath, file, preset };
 }
 
-/** The options `tortuosity()` takes, from a preset. */
+/**
+ * The options `tortuosity()` takes, from a preset. The preset's `backend` is not among them: 'auto'
+ * and 'tfjs' must be resolved asynchronously first (the CLI does it once per command, see
+ * resolveTortuosityBackend / tortuosityAsync in src/sim/tortuosity.ts).
+ */
 export function tortuositySolverOptions(p: SolverPreset): { rtol?: number; solver: TortuositySolverOptions } {
   return {
     rtol: p.rtol,

@@ -20,6 +20,7 @@ import type { Shape3 } from '../core/volume.js';
 import { CsrMatrix } from './csr-matrix.js';
 import { DenseCholesky } from './dense-cholesky.js';
 import { Stencil7Matrix, type RowMatrix } from './stencil-matrix.js';
+import { sharedFloat64, sharedInt32, wantsParallel } from './thread-pool.js';
 
 /** Reads row i of A into cols/vals (sorted columns); returns the entry count. */
 type RowReader = (i: number, cols: Int32Array, vals: Float64Array) => number;
@@ -84,7 +85,7 @@ export function aggregateOnGrid(A: RowMatrix, shape: Shape3, cellOf: Int32Array,
   for (let i = 0; i < n; i++) order[start[parentOf[i]]++] = i;
   const idOfRoot = size; // reuse as the root → coarse id map
   idOfRoot.fill(-1);
-  const aggregate = new Int32Array(n);
+  const aggregate = A instanceof Stencil7Matrix ? sharedInt32(n) : new Int32Array(n); // fine level: usable by the thread pool
   const coarseCellTmp = new Int32Array(n);
   let nc = 0;
   for (let t = 0; t < n; t++) {
@@ -236,10 +237,11 @@ function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: numb
     if (gy[i] !== 0) { const J = aggregate[up[i]]; if (J === I) add(I, I, -2 * gy[i]); else { add(I, J, -gy[i]); add(J, I, -gy[i]); } }
     if (gz[i] !== 0) { const J = aggregate[front[i]]; if (J === I) add(I, I, -2 * gz[i]); else { add(I, J, -gz[i]); add(J, I, -gz[i]); } }
   }
-  const crp = new Int32Array(nCoarse + 1);
+  const crp = sharedInt32(nCoarse + 1);
   for (let I = 0; I < nCoarse; I++) crp[I + 1] = crp[I] + count[I];
-  const cols = new Int32Array(crp[nCoarse]);
-  const vals = new Float64Array(crp[nCoarse]);
+  // large coarse levels in shared memory, usable by the thread pool (CsrParallel)
+  const cols = wantsParallel(nCoarse) ? sharedInt32(crp[nCoarse]) : new Int32Array(crp[nCoarse]);
+  const vals = wantsParallel(nCoarse) ? sharedFloat64(crp[nCoarse]) : new Float64Array(crp[nCoarse]);
   for (let I = 0; I < nCoarse; I++) {
     const rowStart = crp[I];
     let t = rowStart;
@@ -269,7 +271,7 @@ export function galerkinAggregation(A: RowMatrix, aggregate: Int32Array, nCoarse
   for (let i = 0; i < n; i++) members[fill[aggregate[i]]++] = i;
   // pass 1: entries per coarse row (so the output is allocated exactly)
   const marker = new Int32Array(nCoarse).fill(-1);
-  const crp = new Int32Array(nCoarse + 1);
+  const crp = sharedInt32(nCoarse + 1);
   for (let I = 0; I < nCoarse; I++) {
     let c = 0;
     for (let t = start[I]; t < start[I + 1]; t++) {
@@ -283,8 +285,9 @@ export function galerkinAggregation(A: RowMatrix, aggregate: Int32Array, nCoarse
     crp[I + 1] = crp[I] + c;
   }
   // pass 2: fill
-  const cols = new Int32Array(crp[nCoarse]);
-  const vals = new Float64Array(crp[nCoarse]);
+  // large coarse levels in shared memory, usable by the thread pool (CsrParallel)
+  const cols = wantsParallel(nCoarse) ? sharedInt32(crp[nCoarse]) : new Int32Array(crp[nCoarse]);
+  const vals = wantsParallel(nCoarse) ? sharedFloat64(crp[nCoarse]) : new Float64Array(crp[nCoarse]);
   marker.fill(-1);
   let nnz = 0;
   for (let I = 0; I < nCoarse; I++) {

@@ -66,6 +66,7 @@ export function bicgstab(A: LinearOperator, b: Float64Array, options: SolveOptio
     it++;
     const snorm = norm2(s);
     if (snorm <= tol) {
+      options.onIteration?.(it, rel(snorm));
       axpy(alpha, phat, x);
       rnorm = trueResidual();
       if (o.history) history.push(rnorm);
@@ -83,6 +84,7 @@ export function bicgstab(A: LinearOperator, b: Float64Array, options: SolveOptio
     for (let i = 0; i < n; i++) r[i] = s[i] - omega * t[i];
     rnorm = norm2(r);
     if (o.history) history.push(rnorm);
+    options.onIteration?.(it, rel(rnorm));
     if (!Number.isFinite(rnorm)) fail(it, '‖r‖', rnorm);
     if (rnorm <= tol) {
       rnorm = trueResidual();

@@ -16,11 +16,16 @@ export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {
   const M = options.preconditioner;
   const flexible = options.flexible ?? M?.variable ?? false;
   const history: number[] = [];
-  const x = new Float64Array(n);
-  const r = new Float64Array(n);
-  const z = M ? new Float64Array(n) : r;
-  const p = new Float64Array(n);
-  const q = new Float64Array(n);
+  // threaded path (thread-pool.ts): vectors in SharedArrayBuffers, fused vector passes
+  const par = A.parallel && A.parallel.A.n === n ? A.parallel : undefined;
+  const vec = (): Float64Array => (par ? par.vector(n) : new Float64Array(n));
+  const x = vec();
+  const r = vec();
+  const z = M ? vec() : r;
+  const p = vec();
+  const q = vec();
+  if (par && !(b.buffer instanceof SharedArrayBuffer)) { const bs = par.vector(n); bs.set(b); b = bs; }
+  const onIteration = options.onIteration;
 
   const bnorm = norm2(b);
   const tol = Math.max(o.rtol * bnorm, o.atol);
@@ -30,9 +35,16 @@ export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {
   if (bnorm === 0 && !options.x0) return { x, iterations: 0, residualNorm: 0, relativeResidual: 0, history: o.history ? [0] : [], method: 'cg' };
 
   const trueResidual = (): number => {
+    if (par) return safeSqrt(par.residual(b, x, r), r);
     A.apply(x, q);
     for (let i = 0; i < n; i++) r[i] = b[i] - q[i];
     return norm2(r);
+  };
+  /** y ← A x and x · y */
+  const applyDot = (u: Float64Array, y: Float64Array): number => {
+    if (par) return par.applyDot(u, y);
+    A.apply(u, y);
+    return dot(u, y);
   };
 
   let rnorm = options.x0 ? trueResidual() : (r.set(b), bnorm);
@@ -54,18 +66,21 @@ export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {
       throw new NonConvergenceError('cg', it, rnorm, rel(rnorm), Number.isFinite(rz) ? 'breakdown' : 'non-finite',
         `r·M⁻¹r = ${rz} (preconditioner not positive definite?)`, x);
     }
-    A.apply(p, q);
-    const pq = dot(p, q);
+    const pq = applyDot(p, q);
     if (!(pq > 0)) {
       throw new NonConvergenceError('cg', it, rnorm, rel(rnorm), Number.isFinite(pq) ? 'breakdown' : 'non-finite',
         `p·Ap = ${pq} (matrix not positive definite?)`, x);
     }
     const alpha = rz / pq;
-    axpy(alpha, p, x);
-    axpy(-alpha, q, r);
+    if (par) rnorm = safeSqrt(par.cgUpdate(alpha, p, q, x, r), r);
+    else {
+      axpy(alpha, p, x);
+      axpy(-alpha, q, r);
+      rnorm = norm2(r);
+    }
     it++;
-    rnorm = norm2(r);
     if (o.history) history.push(rnorm);
+    onIteration?.(it, rel(rnorm));
     if (!Number.isFinite(rnorm)) throw new NonConvergenceError('cg', it, rnorm, rel(rnorm), 'non-finite', '', x);
     if (rnorm <= tol) {
       rnorm = trueResidual();
@@ -74,13 +89,21 @@ export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {
       continue;
     }
     if (M) M.apply(r, z);
-    const rzNew = dot(r, z);
+    let rzNew: number, zq: number;
+    if (par && M) [rzNew, zq] = par.dot2(r, z, q);
+    else { rzNew = dot(r, z); zq = flexible ? dot(z, q) : 0; }
     // flexible: z_{k+1}·(r_{k+1} − r_k) = −α z_{k+1}·q
-    const beta = flexible ? (-alpha * dot(z, q)) / rz : rzNew / rz;
+    const beta = flexible ? (-alpha * zq) / rz : rzNew / rz;
     rz = rzNew;
-    xpay(z, beta, p);
+    if (par) par.xpay(z, beta, p);
+    else xpay(z, beta, p);
   }
   rnorm = trueResidual();
   if (rnorm <= tol) return { x, iterations: it, residualNorm: rnorm, relativeResidual: rel(rnorm), history, method: 'cg' };
   throw new NonConvergenceError('cg', it, rnorm, rel(rnorm), 'max-iterations', '', x);
+}
+
+/** √s, or the rescaled norm2 of v when s over/underflowed. */
+function safeSqrt(s: number, v: Float64Array): number {
+  return s > 1e-280 && s < 1e280 ? Math.sqrt(s) : norm2(v);
 }

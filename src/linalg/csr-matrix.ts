@@ -5,6 +5,7 @@
  * Memory: 12 bytes per stored entry + 4 bytes per row.
  */
 import type { LinearOperator } from './operator.js';
+import { isShared, type CsrParallel } from './thread-pool.js';
 
 export class CsrMatrix implements LinearOperator {
   /** Number of rows (the operator size when square). */
@@ -35,8 +36,17 @@ export class CsrMatrix implements LinearOperator {
     return this.rowPtr.byteLength + this.nnz * 12;
   }
 
+  /**
+   * Row partitions for the thread pool (thread-pool.ts), set by the multigrid preconditioner on a
+   * large coarse level whose arrays are shared; apply / residual use it when the vectors are
+   * shared too (bitwise the serial result).
+   */
+  threaded?: CsrParallel;
+
   /** y ← A x */
   apply(x: Float64Array, y: Float64Array): void {
+    const par = this.threaded;
+    if (par && isShared(x) && isShared(y)) { par.applyDot(x, y); return; }
     const rp = this.rowPtr, ci = this.colIdx, v = this.values, n = this.nRows;
     let k = rp[0];
     for (let i = 0; i < n; i++) {
@@ -49,6 +59,8 @@ export class CsrMatrix implements LinearOperator {
 
   /** r ← b − A x (fused residual). */
   residual(b: Float64Array, x: Float64Array, r: Float64Array): void {
+    const par = this.threaded;
+    if (par && isShared(b) && isShared(x) && isShared(r)) { par.residual(b, x, r); return; }
     const rp = this.rowPtr, ci = this.colIdx, v = this.values, n = this.nRows;
     let k = rp[0];
     for (let i = 0; i < n; i++) {

@@ -94,6 +94,7 @@ export function gmres(A: LinearOperator, b: Float64Array, options: SolveOptions 
       it++;
       estimate = Math.abs(g[k]);
       if (o.history) history.push(estimate);
+      options.onIteration?.(it, rel(estimate));
       if (estimate <= tol) break;
       if (hk1 <= 1e-14 * d) { happy = true; break; } // invariant subspace: the solution is in it
       if (V.length <= k) V.push(new Float64Array(n));

@@ -25,6 +25,7 @@ import { GaussSeidelSmoother } from './gauss-seidel-smoother.js';
 import { JacobiPreconditioner } from './jacobi-preconditioner.js';
 import type { Preconditioner } from './operator.js';
 import { Stencil7Matrix, type RowMatrix } from './stencil-matrix.js';
+import { CsrParallel, isShared, sharedFloat64, StencilParallel, threadStatus, type ThreadStatus } from './thread-pool.js';
 import { dot, norm2 } from './vector.js';
 
 export type MultigridCycle = 'V' | 'W' | 'K';
@@ -101,6 +102,8 @@ export class MultigridPreconditioner implements Preconditioner {
   private readonly kTol: number;
   /** Seconds spent building the hierarchy. */
   readonly setupSeconds: number;
+  /** Threads of the fine-level kernels, and why (thread-pool.ts). */
+  readonly threads: ThreadStatus;
 
   /**
    * `A` may be a CSR matrix or, for 7-point operators on grids, the compact `Stencil7Matrix`
@@ -128,7 +131,9 @@ export class MultigridPreconditioner implements Preconditioner {
     for (;;) {
       const n = Al.nRows;
       const fine = this.levels.length === 0;
-      const level: Level = { A: Al, n, b: new Float64Array(fine ? 0 : n), x: new Float64Array(fine ? 0 : n), r: new Float64Array(0) };
+      // the first coarse level's b and x in shared memory when the fine level may be threaded
+      const vec = this.levels.length === 1 ? sharedFloat64 : (m: number) => new Float64Array(m);
+      const level: Level = { A: Al, n, b: vec(fine ? 0 : n), x: vec(fine ? 0 : n), r: new Float64Array(0) };
       this.levels.push(level);
       const canCoarsen = n > maxCoarse && this.levels.length < maxLevels && !(shape[0] === 1 && shape[1] === 1 && shape[2] === 1);
       if (!canCoarsen) break;
@@ -136,12 +141,35 @@ export class MultigridPreconditioner implements Preconditioner {
       if (agg.nCoarse * minRatio > n) break;
       level.aggregate = agg.aggregate;
       // the stencil fine level restricts its residual without storing it
-      level.r = new Float64Array(Al instanceof Stencil7Matrix ? 0 : n);
+      level.r = vec(Al instanceof Stencil7Matrix ? 0 : n);
       level.smoother = makeSmoother(Al, smootherKind, sweeps, options.chebyshev);
       Al = galerkinAggregation(Al, agg.aggregate, agg.nCoarse);
       shape = agg.coarseShape;
       cellOf = agg.coarseCellOf;
     }
+    // Threads on the fine stencil level (thread-pool.ts): partitions aligned with the aggregates.
+    const L0 = this.levels[0];
+    if (L0.A instanceof Stencil7Matrix && L0.aggregate && this.levels.length > 1) {
+      const par = StencilParallel.create(L0.A, L0.aggregate);
+      if (typeof par === 'string') {
+        L0.A.parallel = undefined;
+        this.threads = { threads: 1, reason: par };
+      } else {
+        L0.A.parallel = par;
+        L0.aggregate = par.sharedCopy(L0.aggregate);
+        this.threads = { threads: par.threads, reason: threadStatus(this.n).reason };
+        const L1 = this.levels[1];
+        if (!isShared(L1.b)) { L1.b = par.vector(L1.n); L1.x = par.vector(L1.n); }
+        if (smootherKind === 'gauss-seidel') L0.smoother = parallelGaussSeidel(par, sweeps);
+        // the first coarse level (CSR) too, when it is large and its couplings allow partitions
+        const L1A = L1.A;
+        if (L1A instanceof CsrMatrix && L1.aggregate && smootherKind === 'gauss-seidel') {
+          const cp = CsrParallel.create(L1A);
+          if (typeof cp === 'string') this.threads = { ...this.threads, reason: `${this.threads.reason}; level 1 serial: ${cp}` };
+          else { L1A.threaded = cp; L1.smoother = parallelCsrGaussSeidel(cp, L1.smoother!, sweeps); }
+        }
+      }
+    } else this.threads = { threads: 1, reason: 'fine level is not a compact stencil' };
     // The coarsest level: direct solve (CG fallback when coarsening stalled).
     const last = this.levels[this.levels.length - 1];
     this.coarse = new CoarseSolver(last.A instanceof Stencil7Matrix ? last.A.toCsr() : last.A, options.maxDirectSize ?? 3000);
@@ -149,9 +177,9 @@ export class MultigridPreconditioner implements Preconditioner {
     if (this.cycle === 'K') {
       for (let l = 1; l < this.levels.length - 1; l++) {
         const n = this.levels[l].n;
-        this.levels[l].k = {
-          c1: new Float64Array(n), c2: new Float64Array(n), w1: new Float64Array(n), w2: new Float64Array(n), r1: new Float64Array(n),
-        };
+        // level 1 may be threaded (CsrParallel): its K-cycle vectors in shared memory
+        const v = l === 1 ? sharedFloat64 : (m: number) => new Float64Array(m);
+        this.levels[l].k = { c1: v(n), c2: v(n), w1: v(n), w2: v(n), r1: v(n) };
       }
     }
     if (this.cycle === 'W') {
@@ -188,7 +216,9 @@ export class MultigridPreconditioner implements Preconditioner {
     L.smoother!.pre(b, x);
     const C = this.levels[l + 1];
     const bc = C.b, xc = C.x;
-    if (L.A instanceof Stencil7Matrix) L.A.restrictResidual(b, x, agg, bc);
+    const par = L.A instanceof Stencil7Matrix ? L.A.parallel : undefined;
+    if (par && isShared(b) && isShared(x)) par.restrictResidual(b, x, agg, bc);
+    else if (L.A instanceof Stencil7Matrix) L.A.restrictResidual(b, x, agg, bc);
     else {
       L.A.residual(b, x, r);
       bc.fill(0);
@@ -207,7 +237,8 @@ export class MultigridPreconditioner implements Preconditioner {
     } else {
       this.kCycle(l + 1, bc, xc);
     }
-    for (let i = 0; i < n; i++) x[i] += xc[agg[i]];
+    if (par && isShared(x)) par.prolong(agg, xc, x);
+    else for (let i = 0; i < n; i++) x[i] += xc[agg[i]];
     L.smoother!.post(b, x);
   }
 
@@ -242,6 +273,44 @@ export class MultigridPreconditioner implements Preconditioner {
     const s2 = alpha2 / rho2;
     for (let i = 0; i < n; i++) x[i] = s1 * c1[i] + s2 * c2[i];
   }
+}
+
+/**
+ * Gauss–Seidel on the threaded fine level (StencilParallel: a serial GS sweep in a row order whose
+ * partition bodies run concurrently). Falls back to the serial sweep for non-shared vectors.
+ */
+function parallelGaussSeidel(par: StencilParallel, sweeps: number): Smoother {
+  const A = par.A as Stencil7Matrix;
+  const ok = (b: Float64Array, x: Float64Array) => isShared(b) && isShared(x);
+  return {
+    pre(b, x) {
+      if (sweeps === 0) { x.fill(0); return; }
+      if (!ok(b, x)) { A.gaussSeidel(b, x, true, true); for (let s = 1; s < sweeps; s++) A.gaussSeidel(b, x, true); return; }
+      par.gaussSeidelForward(b, x, true);
+      for (let s = 1; s < sweeps; s++) par.gaussSeidelForward(b, x, false);
+    },
+    post(b, x) {
+      if (!ok(b, x)) { for (let s = 0; s < sweeps; s++) A.gaussSeidel(b, x, false); return; }
+      for (let s = 0; s < sweeps; s++) par.gaussSeidelBackward(b, x);
+    },
+  };
+}
+
+/** Gauss–Seidel on a threaded CSR level (CsrParallel); `serial` for non-shared vectors. */
+function parallelCsrGaussSeidel(par: CsrParallel, serial: Smoother, sweeps: number): Smoother {
+  const ok = (b: Float64Array, x: Float64Array) => isShared(b) && isShared(x);
+  return {
+    pre(b, x) {
+      if (!ok(b, x)) { serial.pre(b, x); return; }
+      if (sweeps === 0) { x.fill(0); return; }
+      par.gaussSeidelForward(b, x, true);
+      for (let s = 1; s < sweeps; s++) par.gaussSeidelForward(b, x, false);
+    },
+    post(b, x) {
+      if (!ok(b, x)) { serial.post(b, x); return; }
+      for (let s = 0; s < sweeps; s++) par.gaussSeidelBackward(b, x);
+    },
+  };
 }
 
 function makeSmoother(A: RowMatrix, kind: MultigridSmoother, sweeps: number, cheb?: ChebyshevOptions): Smoother {

@@ -2,6 +2,7 @@
  * The two abstractions the Krylov solvers see: a square linear operator and a preconditioner.
  * Nothing here knows about meshes or physics.
  */
+import type { StencilParallel } from './thread-pool.js';
 
 /** A square linear operator y = A x on vectors of length `n`. */
 export interface LinearOperator {
@@ -10,6 +11,14 @@ export interface LinearOperator {
   apply(x: Float64Array, y: Float64Array): void;
   /** The diagonal of A (a fresh array or a cached one the caller must not modify). */
   diagonal?(): Float64Array;
+  /** y ← A x returning x · y in the same pass (optional; CG uses it). */
+  applyDot?(x: Float64Array, y: Float64Array): number;
+  /**
+   * Threaded vector kernels over this operator's fixed row partitions (thread-pool.ts), when the
+   * system is large and the pool runs; the Krylov solvers then keep their vectors in
+   * SharedArrayBuffers and fuse their vector passes.
+   */
+  readonly parallel?: StencilParallel;
 }
 
 /**

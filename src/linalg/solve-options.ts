@@ -32,6 +32,12 @@ export interface SolveOptions {
    * `preconditioner.variable`.
    */
   flexible?: boolean;
+  /**
+   * Called after every iteration with the iteration count and the monitored relative residual
+   * (CG/BiCGStab: recursive residual; GMRES: least-squares residual) — cheap, for progress
+   * display. It must not modify the solver's vectors.
+   */
+  onIteration?: (iteration: number, relativeResidual: number) => void;
 }
 
 export interface SolveResult {

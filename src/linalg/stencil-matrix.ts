@@ -21,6 +21,10 @@
  */
 import { CsrMatrix } from './csr-matrix.js';
 import type { LinearOperator } from './operator.js';
+import {
+  applyDotRange, gsBackwardRange, gsForwardRange, gsForwardZeroRange, residualRange, restrictRange,
+} from './parallel-kernels.js';
+import { isShared, type StencilParallel } from './thread-pool.js';
 
 export class Stencil7Matrix implements LinearOperator {
   constructor(
@@ -57,77 +61,63 @@ export class Stencil7Matrix implements LinearOperator {
     return this.n * 48;
   }
 
-  /** b_i − (A x)_i for one row, with all branches (first/last rows). */
-  private rowResidual(i: number, b: number, x: Float64Array): number {
-    const { diag, gx, gy, gz, up, front, down, back } = this;
-    let s = b - diag[i] * x[i];
-    if (i > 0) s += gx[i - 1] * x[i - 1];
-    if (i < this.n - 1) s += gx[i] * x[i + 1];
-    s += gy[i] * x[up[i]] + gz[i] * x[front[i]];
-    s += gy[down[i]] * x[down[i]] + gz[back[i]] * x[back[i]];
-    return s;
+  /**
+   * Fine-level thread partitions (thread-pool.ts), set by the multigrid preconditioner on large
+   * systems whose arrays live in SharedArrayBuffers. `apply` / `residual` use it when the vectors
+   * are shared too (the result is bitwise that of the serial loop).
+   */
+  parallel?: StencilParallel;
+
+  private par(...v: Float64Array[]): StencilParallel | undefined {
+    const p = this.parallel;
+    if (!p) return undefined;
+    for (const a of v) if (!isShared(a)) return undefined;
+    return p;
   }
 
   /** y ← A x on rows [r0, r1). */
   applyRange(x: Float64Array, y: Float64Array, r0: number, r1: number): void {
-    const { diag, gx, gy, gz, up, front, down, back } = this;
-    const n = this.n;
-    const lo = Math.max(r0, 1), hi = Math.min(r1, n - 1);
-    if (r0 === 0 && r1 > 0) y[0] = -this.rowResidual(0, 0, x);
-    for (let i = lo; i < hi; i++) {
-      const dn = down[i], bk = back[i];
-      y[i] = diag[i] * x[i]
-        - gx[i - 1] * x[i - 1] - gx[i] * x[i + 1]
-        - gy[i] * x[up[i]] - gy[dn] * x[dn]
-        - gz[i] * x[front[i]] - gz[bk] * x[bk];
-    }
-    if (r1 === n && n > 1) y[n - 1] = -this.rowResidual(n - 1, 0, x);
+    applyDotRange(this, x, y, r0, r1);
   }
 
   /** y ← A x */
   apply(x: Float64Array, y: Float64Array): void {
-    this.applyRange(x, y, 0, this.n);
+    const p = this.par(x, y);
+    if (p) p.applyDot(x, y);
+    else applyDotRange(this, x, y, 0, this.n);
+  }
+
+  /** y ← A x, returning x · y (one pass; threaded when possible). */
+  applyDot(x: Float64Array, y: Float64Array): number {
+    const p = this.par(x, y);
+    return p ? p.applyDot(x, y) : applyDotRange(this, x, y, 0, this.n);
   }
 
   /** r ← b − A x on rows [r0, r1). */
   residualRange(b: Float64Array, x: Float64Array, r: Float64Array, r0: number, r1: number): void {
-    const { diag, gx, gy, gz, up, front, down, back } = this;
-    const n = this.n;
-    const lo = Math.max(r0, 1), hi = Math.min(r1, n - 1);
-    if (r0 === 0 && r1 > 0) r[0] = this.rowResidual(0, b[0], x);
-    for (let i = lo; i < hi; i++) {
-      const dn = down[i], bk = back[i];
-      r[i] = b[i] - diag[i] * x[i]
-        + gx[i - 1] * x[i - 1] + gx[i] * x[i + 1]
-        + gy[i] * x[up[i]] + gy[dn] * x[dn]
-        + gz[i] * x[front[i]] + gz[bk] * x[bk];
-    }
-    if (r1 === n && n > 1) r[n - 1] = this.rowResidual(n - 1, b[n - 1], x);
+    residualRange(this, b, x, r, r0, r1);
   }
 
   /** r ← b − A x (fused residual). */
   residual(b: Float64Array, x: Float64Array, r: Float64Array): void {
-    this.residualRange(b, x, r, 0, this.n);
+    this.residualNorm2(b, x, r);
+  }
+
+  /** r ← b − A x, returning ‖r‖² (one pass; threaded when possible). */
+  residualNorm2(b: Float64Array, x: Float64Array, r: Float64Array): number {
+    const p = this.par(b, x, r);
+    return p ? p.residual(b, x, r) : residualRange(this, b, x, r, 0, this.n);
   }
 
   /**
    * rc ← Pᵀ (b − A x) for the piecewise-constant prolongation `aggregate` (fine → coarse), without
-   * storing the fine residual. rc is overwritten.
+   * storing the fine residual. rc is overwritten. (Serial; the multigrid cycle calls the threaded
+   * version, StencilParallel.restrictResidual, itself.)
    */
   restrictResidual(b: Float64Array, x: Float64Array, aggregate: Int32Array, rc: Float64Array): void {
-    const { diag, gx, gy, gz, up, front, down, back } = this;
-    const n = this.n;
     rc.fill(0);
-    if (n === 0) return;
-    rc[aggregate[0]] += this.rowResidual(0, b[0], x);
-    for (let i = 1; i < n - 1; i++) {
-      const dn = down[i], bk = back[i];
-      rc[aggregate[i]] += b[i] - diag[i] * x[i]
-        + gx[i - 1] * x[i - 1] + gx[i] * x[i + 1]
-        + gy[i] * x[up[i]] + gy[dn] * x[dn]
-        + gz[i] * x[front[i]] + gz[bk] * x[bk];
-    }
-    if (n > 1) rc[aggregate[n - 1]] += this.rowResidual(n - 1, b[n - 1], x);
+    if (this.n === 0) return;
+    restrictRange(this, b, x, aggregate, rc, 0, this.n);
   }
 
   /** A fresh copy of the diagonal. */
@@ -141,39 +131,15 @@ export class Stencil7Matrix implements LinearOperator {
    * the already updated ones are read) and overwrites x.
    */
   gaussSeidel(b: Float64Array, x: Float64Array, forward: boolean, zeroStart = false): void {
-    const { diag, gx, gy, gz, up, front, down, back } = this;
     const n = this.n;
     if (n === 0) return;
     if (forward && zeroStart) {
       // down/back are < i, or the sentinel n − 1 (coupling 0; x[n−1] is zeroed first so that
       // stale caller values cannot leak in as 0 · ∞)
       x[n - 1] = 0;
-      x[0] = b[0] / diag[0];
-      for (let i = 1; i < n; i++) {
-        const dn = down[i], bk = back[i];
-        x[i] = (b[i] + gx[i - 1] * x[i - 1] + gy[dn] * x[dn] + gz[bk] * x[bk]) / diag[i];
-      }
-      return;
-    }
-    if (forward) {
-      x[0] += this.rowResidual(0, b[0], x) / diag[0];
-      for (let i = 1; i < n - 1; i++) {
-        const dn = down[i], bk = back[i];
-        x[i] = (b[i] + gx[i - 1] * x[i - 1] + gx[i] * x[i + 1]
-          + gy[i] * x[up[i]] + gy[dn] * x[dn]
-          + gz[i] * x[front[i]] + gz[bk] * x[bk]) / diag[i];
-      }
-      if (n > 1) x[n - 1] += this.rowResidual(n - 1, b[n - 1], x) / diag[n - 1];
-    } else {
-      if (n > 1) x[n - 1] += this.rowResidual(n - 1, b[n - 1], x) / diag[n - 1];
-      for (let i = n - 2; i >= 1; i--) {
-        const dn = down[i], bk = back[i];
-        x[i] = (b[i] + gx[i - 1] * x[i - 1] + gx[i] * x[i + 1]
-          + gy[i] * x[up[i]] + gy[dn] * x[dn]
-          + gz[i] * x[front[i]] + gz[bk] * x[bk]) / diag[i];
-      }
-      x[0] += this.rowResidual(0, b[0], x) / diag[0];
-    }
+      gsForwardZeroRange(this, b, x, 0, n);
+    } else if (forward) gsForwardRange(this, b, x, 0, n);
+    else gsBackwardRange(this, b, x, 0, n);
   }
 
   /**

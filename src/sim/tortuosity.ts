@@ -25,6 +25,9 @@ import { MultigridPreconditioner, type MultigridOptions } from '../linalg/multig
 import type { Preconditioner } from '../linalg/operator.js';
 import type { KrylovMethod, SolveOptions, SolveResult } from '../linalg/solve-options.js';
 import { norm2 } from '../linalg/vector.js';
+import { gridStencilFromStencil7 } from '../linalg/backends/js-backend.js';
+import { getKernel, hasKernel, selectBackend, type BackendName, type BackendSelection, type DisposablePreconditioner } from '../linalg/backends/registry.js';
+import { releaseThreadBuffers, type ThreadStatus } from '../linalg/thread-pool.js';
 
 export interface TortuositySolverOptions {
   /** Krylov method. Default 'cg' (the operator is SPD). */
@@ -67,7 +70,24 @@ export interface TortuosityOptions {
   solver?: TortuositySolverOptions;
   /** Return the concentration field per voxel (NaN outside the system). Default false. */
   returnField?: boolean;
+  /**
+   * Kernel backend (src/linalg/backends): 'js' (default) = the Float64 multigrid path; 'tfjs' =
+   * Float64 flexible CG preconditioned by the float32 Chebyshev polynomial on TensorFlow.js
+   * (slower on CPUs; overrides `solver.preconditioner`). `tortuosity()` is synchronous and takes
+   * 'js' or an already resolved selection (`await resolveTortuosityBackend('auto' | 'tfjs', shape)`);
+   * `tortuosityAsync()` resolves 'auto' / 'tfjs' itself.
+   */
+  backend?: TortuosityBackend | BackendSelection;
+  /** Chebyshev polynomial degree of the tfjs backend's preconditioner. Default 8. */
+  polynomialDegree?: number;
+  /**
+   * Called after every Krylov iteration with the iteration count (cumulative over the flux
+   * re-solves) and the relative residual (progress display; must be cheap).
+   */
+  onProgress?: (iteration: number, relativeResidual: number) => void;
 }
+
+export type TortuosityBackend = 'auto' | 'js' | 'tfjs';
 
 export interface TortuosityResult {
   axis: Axis;
@@ -100,10 +120,50 @@ export interface TortuosityResult {
   deadEndVoxels: number;
   /** Concentration per voxel when `returnField`. */
   field?: Float64Array;
+  /** Threads of the fine-level kernels, and why (e.g. `1, '… unknowns < 200000'`). */
+  threads: ThreadStatus;
+  /** Kernel backend used and why (for 'auto': the measured timings). */
+  backend: { name: BackendName; reason: string };
+}
+
+/**
+ * Resolve 'auto' | 'js' | 'tfjs' to a backend selection (loads TensorFlow.js when needed). 'auto'
+ * times the candidates on a uniform stencil of the problem's shape capped at 64³ (the full shape
+ * would allocate four N-sized arrays just to decide).
+ */
+export async function resolveTortuosityBackend(choice: TortuosityBackend, shape: Shape3): Promise<BackendSelection> {
+  const probe: Shape3 = [Math.min(shape[0], 64), Math.min(shape[1], 64), Math.min(shape[2], 64)];
+  return selectBackend(choice, probe);
+}
+
+/** tortuosity() with `backend` 'auto' | 'tfjs' resolved first (see TortuosityOptions.backend). */
+export async function tortuosityAsync(o: TortuosityOptions): Promise<TortuosityResult> {
+  const b = o.backend;
+  if (b === undefined || typeof b !== 'string' || b === 'js') return tortuosity(o);
+  return tortuosity({ ...o, backend: await resolveTortuosityBackend(b, o.shape) });
 }
 
 export function tortuosity(o: TortuosityOptions): TortuosityResult {
+  const cleanup: (() => void)[] = [];
+  try {
+    return tortuosityImpl(o, cleanup);
+  } finally {
+    for (const f of cleanup) f();
+    releaseThreadBuffers(); // the workers drop their views of this solve's arrays
+  }
+}
+
+function backendOf(o: TortuosityOptions): { name: BackendName; reason: string } {
+  const b = o.backend ?? 'js';
+  if (typeof b !== 'string') return { name: b.name, reason: b.reason };
+  if (b === 'js') return { name: 'js', reason: o.backend === undefined ? 'default' : 'requested' };
+  if (b === 'tfjs' && hasKernel('chebyshevPreconditioner', 'tfjs')) return { name: 'tfjs', reason: 'requested' };
+  throw new InputError('backend', `'${b}' must be resolved first: use tortuosityAsync() or pass await resolveTortuosityBackend('${b}', shape)`);
+}
+
+function tortuosityImpl(o: TortuosityOptions, cleanup: (() => void)[]): TortuosityResult {
   const t0 = performance.now();
+  const backend = backendOf(o);
   const axis: Axis = typeof o.axis === 'string' ? axisIndex(o.axis) : o.axis;
   const shape = o.shape;
   const N = shape[0] * shape[1] * shape[2];
@@ -155,6 +215,7 @@ export function tortuosity(o: TortuosityOptions): TortuosityResult {
       iterations: 0, relativeResidual: 0, seconds,
       timings: { assembly: (tAsm - t0) / 1000, setup: 0, solve: 0 },
       fluxIn: 0, fluxOut: 0, fluxImbalance: 0,
+      threads: { threads: 1, reason: 'no solve' }, backend,
     };
   }
 
@@ -162,38 +223,52 @@ export function tortuosity(o: TortuosityOptions): TortuosityResult {
   const method = s.method ?? 'cg';
   const pcKind = s.preconditioner ?? 'multigrid';
   let M: Preconditioner | undefined;
-  if (pcKind === 'multigrid') {
+  let threads: ThreadStatus = { threads: 1, reason: `only the multigrid preconditioner is threaded (${backend.name === 'tfjs' ? 'tfjs backend' : pcKind})` };
+  if (backend.name === 'tfjs') {
+    const grid = gridStencilFromStencil7(op.stencil, shape, op.voxelOfUnknown);
+    const pc: DisposablePreconditioner = getKernel('chebyshevPreconditioner', 'tfjs')(grid, { degree: o.polynomialDegree ?? 8, cellOfUnknown: op.voxelOfUnknown });
+    cleanup.push(() => pc.dispose());
+    M = pc;
+  } else if (pcKind === 'multigrid') {
     const mgOptions: MultigridOptions = { ...(method === 'bicgstab' ? { cycle: 'V' } : {}), ...s.multigrid };
-    M = new MultigridPreconditioner(op.stencil, op.grid, mgOptions);
+    const mg = new MultigridPreconditioner(op.stencil, op.grid, mgOptions);
+    threads = mg.threads;
+    M = mg;
   } else if (pcKind === 'jacobi') M = JacobiPreconditioner.fromOperator(op);
   const tSetup = performance.now();
 
   const rtol = o.rtol ?? 1e-8;
   const fluxTol = o.fluxTolerance ?? 1e-8;
-  const maxIterations = s.maxIterations ?? (pcKind === 'multigrid' ? 1000 : 100000);
-  const solve = (opts: SolveOptions): SolveResult =>
-    method === 'cg' ? cg(op, op.rhs, opts) : method === 'bicgstab' ? bicgstab(op, op.rhs, opts) : gmres(op, op.rhs, opts);
+  const maxIterations = s.maxIterations ?? (pcKind === 'multigrid' && backend.name === 'js' ? 1000 : 100000);
+  let done = 0; // iterations of the finished solves, for onProgress
+  const onIteration = o.onProgress ? (it: number, rr: number) => o.onProgress!(done + it, rr) : undefined;
+  const solve = (opts0: SolveOptions): SolveResult => {
+    const opts = { ...opts0, onIteration };
+    return method === 'cg' || backend.name === 'tfjs' ? cg(op, op.rhs, opts) : method === 'bicgstab' ? bicgstab(op, op.rhs, opts) : gmres(op, op.rhs, opts);
+  };
 
   const slabCorrection = o.slabCorrection ?? true;
   const slabs = slabCorrection ? op.slabs() : undefined;
   const finish = (r: SolveResult): SolveResult => {
     if (!slabs) return r;
     aggregateCorrection(op.stencil, slabs.slabOfUnknown, slabs.count, op.rhs, r.x);
-    const tmp = new Float64Array(op.n);
-    op.stencil.residual(op.rhs, r.x, tmp);
-    const residualNorm = norm2(tmp);
+    const tmp = op.parallel ? op.parallel.vector(op.n) : new Float64Array(op.n);
+    const s2 = op.stencil.residualNorm2(op.rhs, r.x, tmp); // threaded when r.x is shared
+    const residualNorm = s2 > 1e-280 && s2 < 1e280 ? Math.sqrt(s2) : norm2(tmp);
     const bn = norm2(op.rhs);
     return { ...r, residualNorm, relativeResidual: bn > 0 ? residualNorm / bn : 0 };
   };
 
   let res = finish(solve({ rtol, preconditioner: M, maxIterations, restart: s.restart }));
   let iterations = res.iterations;
+  done = iterations;
   let flux = op.boundaryFlux(res.x);
   let imbalance = imbalanceOf(flux.inlet, flux.outlet);
   for (let tol = rtol / 10; fluxTol > 0 && imbalance > fluxTol && tol >= 1e-13; tol /= 10) {
     try {
       const next = finish(solve({ rtol: tol, preconditioner: M, maxIterations: Math.max(1, maxIterations - iterations), restart: s.restart, x0: res.x }));
       iterations += next.iterations;
+      done = iterations;
       res = next;
     } catch (e) {
       if (e instanceof NonConvergenceError) break; // keep the last converged solution
@@ -215,6 +290,8 @@ export function tortuosity(o: TortuosityOptions): TortuosityResult {
     fluxOut: flux.outlet,
     fluxImbalance: imbalance,
     ...(o.returnField ? { field: op.toVoxels(res.x) } : {}),
+    threads,
+    backend,
   };
 }
 

@@ -5,6 +5,9 @@
  *   npx tsx tests/bench/tortuosity-scale.ts [--cases rand64,rand128,rand256,nrel] [--runs 3] [--axis z]
  *       [--compare /path/to/other/checkout]
  *
+ * The fine-level thread count follows LITHOMECH_THREADS (default os.availableParallelism()); the
+ * table's `threads` column is what the solve reported.
+ *
  * With --compare, every run of this checkout is interleaved with a run of the same script in the
  * other checkout (e.g. a copy of the previous src/), so both see the same machine load, and the
  * table gets one row per checkout plus the ratio of total times.
@@ -47,6 +50,9 @@ interface RunResult {
   tau: number;
   relres: number;
   porosity: number;
+  /** fine-level threads (absent in results of older checkouts) */
+  threads?: number;
+  threadsReason?: string;
 }
 
 function arg(name: string, dflt: string): string {
@@ -122,6 +128,7 @@ async function child(label: string, axis: 0 | 1 | 2): Promise<void> {
     label, shape: vol.shape, unknowns: r.unknowns, iterations: r.iterations,
     assembly: r.timings.assembly, setup: r.timings.setup, solve: r.timings.solve, total: r.seconds,
     maxRssBytes: process.resourceUsage().maxRSS * 1024, tau: r.tortuosityFactor, relres: r.relativeResidual, porosity: pore / N,
+    threads: r.threads.threads, threadsReason: r.threads.reason,
   };
   process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
 }
@@ -150,7 +157,7 @@ async function main(): Promise<void> {
         if (!line) { process.stderr.write(`case ${c} (${trees[t][0]}) failed (status ${p.status}):\n${p.stderr}\n`); continue; }
         const r = JSON.parse(line.slice(7)) as RunResult;
         results[t].push(r);
-        process.stderr.write(`${c} [${trees[t][0]}] run ${k + 1}: ${r.total.toFixed(2)} s, ${r.iterations} it, ${(r.maxRssBytes / 2 ** 20).toFixed(0)} MiB, τ = ${r.tau.toPrecision(8)}, rel.res ${r.relres.toExponential(2)}, load ${loadavg()[0].toFixed(2)}\n`);
+        process.stderr.write(`${c} [${trees[t][0]}] run ${k + 1}: ${r.total.toFixed(2)} s, ${r.iterations} it, ${(r.maxRssBytes / 2 ** 20).toFixed(0)} MiB, τ = ${r.tau.toPrecision(8)}, rel.res ${r.relres.toExponential(2)}, threads ${r.threads ?? 1}${r.threadsReason ? ` (${r.threadsReason})` : ''}, load ${loadavg()[0].toFixed(2)}\n`);
       }
     }
     const totals: number[] = [];
@@ -161,14 +168,14 @@ async function main(): Promise<void> {
       const r0 = rs[0];
       totals.push(m((r) => r.total));
       const name = trees.length > 1 ? `${c} (${trees[t][0]})` : c;
-      rows.push(`| ${name} | ${r0.shape.join('×')} | ${r0.unknowns} | ${(100 * r0.porosity).toFixed(1)} | ${m((r) => r.iterations)} | ${m((r) => r.assembly).toFixed(2)} | ${m((r) => r.setup).toFixed(2)} | ${m((r) => r.solve).toFixed(2)} | ${m((r) => r.total).toFixed(2)} | ${(m((r) => r.maxRssBytes) / 2 ** 20).toFixed(0)} | ${(m((r) => r.maxRssBytes) / r0.unknowns).toFixed(0)} | ${r0.tau.toPrecision(8)} |`);
+      rows.push(`| ${name} | ${r0.shape.join('×')} | ${r0.unknowns} | ${(100 * r0.porosity).toFixed(1)} | ${m((r) => r.iterations)} | ${m((r) => r.assembly).toFixed(2)} | ${m((r) => r.setup).toFixed(2)} | ${m((r) => r.solve).toFixed(2)} | ${m((r) => r.total).toFixed(2)} | ${(m((r) => r.maxRssBytes) / 2 ** 20).toFixed(0)} | ${(m((r) => r.maxRssBytes) / r0.unknowns).toFixed(0)} | ${r0.threads ?? 1} | ${r0.tau.toPrecision(8)} |`);
     }
-    if (totals.length === 2) rows.push(`| ${c}: total time this / other | | | | | | | | ${(totals[0] / totals[1]).toFixed(2)} | | | |`);
+    if (totals.length === 2) rows.push(`| ${c}: total time this / other | | | | | | | | ${(totals[0] / totals[1]).toFixed(2)} | | | | |`);
   }
   const load1 = loadavg();
   console.log(`\naxis ${'xyz'[axis]}, rtol 1e-8, median of ${runs} run(s); load average before ${load0.map((l) => l.toFixed(2)).join(' ')}, after ${load1.map((l) => l.toFixed(2)).join(' ')}\n`);
-  console.log('| case | shape | unknowns | pore % | iterations | assembly s | setup s | solve s | total s | peak RSS MiB | bytes/unknown | τ |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| case | shape | unknowns | pore % | iterations | assembly s | setup s | solve s | total s | peak RSS MiB | bytes/unknown | threads | τ |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
 }
 

@@ -210,3 +210,36 @@ describe('random media', () => {
     expect(() => tortuosity({ shape: [2, 2, 2], axis: 0, mask: new Uint8Array(7) })).toThrow(InputError);
   });
 });
+
+describe('kernel backends', () => {
+  it('the same tortuosity on every available backend (and auto) agrees to 1e-7', async () => {
+    const { listBackends } = await import('../../src/linalg/backends/registry.js');
+    const { tortuosityAsync } = await import('../../src/sim/tortuosity.js');
+    const shape: Shape3 = [20, 18, 16];
+    const conductivity = threePhase(shape, 0.55, 0.25, 1e-3, 11); // σ = 1 (55 %), 1e-3 (25 %), 0 (20 %)
+    const names = (await listBackends()).filter((s) => s.available).map((s) => s.name as 'js' | 'tfjs');
+    expect(names).toContain('js');
+    const results = [];
+    for (const backend of [...names, 'auto' as const]) {
+      const r = await tortuosityAsync({ shape, conductivity, axis: 2, backend });
+      expect(r.relativeResidual).toBeLessThanOrEqual(1e-8);
+      if (backend !== 'auto') expect(r.backend.name).toBe(backend);
+      else expect(r.backend.reason).toMatch(/^auto on /);
+      results.push(r);
+    }
+    expect(results[0].percolating).toBe(true);
+    for (const r of results) expect(rel(r.tortuosityFactor, results[0].tortuosityFactor)).toBeLessThan(1e-7);
+  });
+});
+
+describe('progress callback', () => {
+  it('onProgress sees every Krylov iteration, cumulative over the flux re-solves', () => {
+    const shape: Shape3 = [16, 16, 16];
+    const conductivity = threePhase(shape, 0.55, 0.25, 1e-3, 5);
+    const seen: [number, number][] = [];
+    const r = tortuosity({ shape, conductivity, axis: 0, onProgress: (it, rr) => seen.push([it, rr]) });
+    expect(seen.length).toBe(r.iterations);
+    expect(seen.map(([it]) => it)).toEqual(Array.from({ length: r.iterations }, (_, k) => k + 1));
+    expect(seen[seen.length - 1][1]).toBeLessThanOrEqual(1e-8);
+  });
+});

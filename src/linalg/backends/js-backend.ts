@@ -8,6 +8,7 @@
  */
 import type { Shape3 } from '../../core/volume.js';
 import type { CsrMatrix } from '../csr-matrix.js';
+import type { Stencil7Matrix } from '../stencil-matrix.js';
 import {
   registerBackend,
   registerKernel,
@@ -77,6 +78,28 @@ export function gridStencilFromCsr(A: CsrMatrix, shape: Shape3, cellOfUnknown: I
       else if (g[at] !== 0 && Math.abs(g[at] - G) > 1e-12 * Math.abs(G)) throw new RangeError(`gridStencilFromCsr: matrix not symmetric at (${i}, ${j})`);
       else if (g[at] === 0) g[at] = G; // provisional; overwritten (identically) by the lower cell's row
     }
+  }
+  return { shape: [nx, ny, nz], mask, gx, gy, gz, diagonal };
+}
+
+/**
+ * The grid stencil of a compact Stencil7Matrix whose unknown i sits in cell cellOfUnknown[i]
+ * (ascending, x fastest: its forward couplings are the faces to the +x, +y, +z cells). O(N), no
+ * CSR needed.
+ */
+export function gridStencilFromStencil7(A: Stencil7Matrix, shape: Shape3, cellOfUnknown: Int32Array): GridStencil {
+  const [nx, ny, nz] = shape;
+  const N = nx * ny * nz;
+  if (cellOfUnknown.length !== A.n) throw new RangeError(`gridStencilFromStencil7: ${cellOfUnknown.length} cells for ${A.n} unknowns`);
+  const mask = new Uint8Array(N), gx = new Float64Array(N), gy = new Float64Array(N), gz = new Float64Array(N), diagonal = new Float64Array(N);
+  for (let i = 0; i < A.n; i++) {
+    const c = cellOfUnknown[i];
+    if (!(c >= 0 && c < N)) throw new RangeError(`gridStencilFromStencil7: cell ${c} of unknown ${i} outside the grid`);
+    mask[c] = 1;
+    diagonal[c] = A.diag[i];
+    gx[c] = A.gx[i];
+    gy[c] = A.gy[i];
+    gz[c] = A.gz[i];
   }
   return { shape: [nx, ny, nz], mask, gx, gy, gz, diagonal };
 }

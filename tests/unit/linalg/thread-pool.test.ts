@@ -1,0 +1,64 @@
+/**
+ * The worker-thread pool (src/linalg/thread-pool.ts): threaded fine-level and level-1 kernels give
+ * the serial results (SpMV / residual / restriction bitwise; Gauss–Seidel in its parallel row
+ * order ≈ the same iteration count), deterministically.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Shape3 } from '../../../src/core/volume.js';
+import { assembleDiffusionOperator } from '../../../src/assembly/diffusion-operator.js';
+import { tortuosity } from '../../../src/sim/tortuosity.js';
+import { configureThreads, shutdownThreadPool, StencilParallel } from '../../../src/linalg/thread-pool.js';
+import { lcg } from './helpers.js';
+
+function medium(shape: Shape3, seed: number): Uint8Array {
+  const r = lcg(seed);
+  const m = new Uint8Array(shape[0] * shape[1] * shape[2]);
+  for (let i = 0; i < m.length; i++) m[i] = (r() + 1) / 2 < 0.7 ? 1 : 0;
+  return m;
+}
+
+const shape: Shape3 = [24, 22, 30];
+const mask = medium(shape, 7);
+
+afterAll(() => { configureThreads({ threads: undefined, minUnknowns: 200_000 }); shutdownThreadPool(); });
+
+describe('thread pool', () => {
+  it('threaded SpMV and residual are bitwise the serial ones', () => {
+    configureThreads({ threads: 2, minUnknowns: 1000 });
+    const op = assembleDiffusionOperator({ shape, conductivity: mask, axis: 2 });
+    expect(op.stencil.diag.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const par = StencilParallel.create(op.stencil);
+    if (typeof par === 'string') throw new Error(par);
+    expect(par.threads).toBe(2);
+    const n = op.n;
+    const x = par.vector(n), y = par.vector(n), r = par.vector(n);
+    for (let i = 0; i < n; i++) x[i] = Math.sin(i);
+    const xy = par.applyDot(x, y);
+    const ys = new Float64Array(n);
+    op.stencil.applyRange(x, ys, 0, n);
+    expect(Array.from(y)).toEqual(Array.from(ys));
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[i] * ys[i];
+    expect(Math.abs(xy - s)).toBeLessThan(1e-12 * Math.abs(s));
+    par.residual(op.rhs, x, r);
+    const rs = new Float64Array(n);
+    op.stencil.residualRange(op.rhs, x, rs, 0, n);
+    expect(Array.from(r)).toEqual(Array.from(rs));
+  });
+
+  it('threaded tortuosity agrees with serial (τ to 1e-9, iterations ±20 %) and is deterministic', () => {
+    configureThreads({ threads: 1, minUnknowns: 1000 });
+    const serial = tortuosity({ shape, mask, axis: 2 });
+    expect(serial.threads.threads).toBe(1);
+    configureThreads({ threads: 2, minUnknowns: 1000 });
+    const a = tortuosity({ shape, mask, axis: 2 });
+    const b = tortuosity({ shape, mask, axis: 2 });
+    expect(a.threads.threads).toBe(2);
+    expect(a.threads.reason).not.toMatch(/level 1 serial/); // the first coarse (CSR) level is threaded too
+    expect(Math.abs(a.tortuosityFactor - serial.tortuosityFactor)).toBeLessThan(1e-9 * serial.tortuosityFactor);
+    expect(Math.abs(a.iterations - serial.iterations)).toBeLessThanOrEqual(Math.max(1, Math.round(0.2 * serial.iterations)));
+    expect(b.tortuosityFactor).toBe(a.tortuosityFactor);
+    expect(b.iterations).toBe(a.iterations);
+    expect(a.relativeResidual).toBeLessThanOrEqual(1e-8);
+  });
+});
