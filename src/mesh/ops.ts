@@ -6,7 +6,7 @@
 import { InputError } from '../core/errors.js';
 import { allocate, dtypeOf, voxelCount, AXES, type Axis, type Shape3, type Volume, type VoxelArray } from '../core/volume.js';
 import { labelComponents } from './components.js';
-import type { PhaseDef, PhaseRole, Rve, Side } from './rve.js';
+import type { PhaseDef, PhaseRole, Rve } from './rve.js';
 
 export type Range = [number, number];
 
@@ -170,23 +170,32 @@ export interface RemovalReport {
  * separator. Their voxels become electrolyte. Returns the new RVE and what was removed; the caller
  * reports it (never silent).
  */
-export function removeIsolatedSolid(rve: Rve): { rve: Rve; report: RemovalReport } {
+/**
+ * 6-connected components of electron-conducting solid (active, CBD, current collector) and which
+ * of them touch the current-collector face of the box (the face opposite the separator).
+ */
+export function collectorComponents(rve: Rve): { labels: Int32Array; count: number; keep: Uint8Array } {
   const conducting = new Uint8Array(256);
   for (const p of rve.phases) conducting[p.id] = p.role === 'active' || p.role === 'cbd' || p.role === 'current-collector' ? 1 : 0;
-  const electrolyte = rve.phases.find((p) => p.role === 'electrolyte');
   const mask = new Uint8Array(rve.phase.length);
   for (let i = 0; i < mask.length; i++) mask[i] = conducting[rve.phase[i]];
   const { labels, count } = labelComponents(mask, rve.shape, 6);
   const a = rve.thicknessAxis;
-  const ccSide: Side = rve.separatorSide === 'low' ? 'high' : 'low';
   const keep = new Uint8Array(count + 1);
   const [nx, ny] = rve.shape;
-  const t = ccSide === 'low' ? 0 : rve.shape[a] - 1;
+  const t = rve.separatorSide === 'low' ? rve.shape[a] - 1 : 0;
   const lo = [0, 0, 0], hi = [...rve.shape];
   lo[a] = t; hi[a] = t + 1;
   for (let z = lo[2]; z < hi[2]; z++) for (let y = lo[1]; y < hi[1]; y++) for (let x = lo[0]; x < hi[0]; x++) {
     keep[labels[x + nx * (y + ny * z)]] = 1;
   }
+  keep[0] = 0;
+  return { labels, count, keep };
+}
+
+export function removeIsolatedSolid(rve: Rve): { rve: Rve; report: RemovalReport } {
+  const electrolyte = rve.phases.find((p) => p.role === 'electrolyte');
+  const { labels, count, keep } = collectorComponents(rve);
   const report: RemovalReport = { clusters: 0, voxels: {}, replacedBy: electrolyte?.name ?? '' };
   for (let c = 1; c <= count; c++) if (!keep[c]) report.clusters++;
   if (report.clusters === 0) return { rve, report };

@@ -2,8 +2,7 @@
  * The particle table: one row per active particle with its size, position, interface areas
  * (staircase-corrected, see surface.ts) and connectivity to the current collector.
  */
-import { labelComponents } from './components.js';
-import { electrodeExtent } from './ops.js';
+import { collectorComponents, electrodeExtent } from './ops.js';
 import { DEFAULT_SMOOTHING_SIGMA, phaseInterfaceAreas, type InterfaceAreas } from './surface.js';
 import type { Rve } from './rve.js';
 
@@ -38,20 +37,9 @@ export const PARTICLE_CSV_COLUMNS = [
 
 /** Solid voxels connected (6-connectivity through active, CBD, current collector) to the collector face. */
 export function collectorConnectedMask(rve: Rve): Uint8Array {
-  const conducting = new Uint8Array(256);
-  for (const p of rve.phases) conducting[p.id] = p.role === 'active' || p.role === 'cbd' || p.role === 'current-collector' ? 1 : 0;
-  const mask = new Uint8Array(rve.phase.length);
-  for (let i = 0; i < mask.length; i++) mask[i] = conducting[rve.phase[i]];
-  const { labels, count } = labelComponents(mask, rve.shape, 6);
-  const keep = new Uint8Array(count + 1);
-  const a = rve.thicknessAxis;
-  const [nx, ny] = rve.shape;
-  const t = rve.separatorSide === 'low' ? rve.shape[a] - 1 : 0;
-  const lo = [0, 0, 0], hi = [...rve.shape];
-  lo[a] = t; hi[a] = t + 1;
-  for (let z = lo[2]; z < hi[2]; z++) for (let y = lo[1]; y < hi[1]; y++) for (let x = lo[0]; x < hi[0]; x++) keep[labels[x + nx * (y + ny * z)]] = 1;
-  const out = new Uint8Array(mask.length);
-  for (let i = 0; i < out.length; i++) out[i] = labels[i] > 0 && keep[labels[i]] ? 1 : 0;
+  const { labels, keep } = collectorComponents(rve);
+  const out = new Uint8Array(labels.length);
+  for (let i = 0; i < out.length; i++) out[i] = keep[labels[i]];
   return out;
 }
 
