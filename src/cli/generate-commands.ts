@@ -5,21 +5,11 @@ import { parseQuantity } from '../core/units.js';
 import { VERSION } from '../core/version.js';
 import { axisIndex, type Shape3 } from '../core/volume.js';
 import { withAtomicOutputDir } from '../io/atomic-dir.js';
+import { DEFAULT_PACK } from '../io/generate-options.js';
 import { writeRveOutputs } from '../io/rve-output.js';
 import { generateSingleSphere, generateSphereArray, generateSpherePack, type GeneratedRve } from '../mesh/generate.js';
 import { analyseRve } from '../mesh/pipeline.js';
 import { StepLog } from './log.js';
-
-export const DEFAULT_PACK = {
-  shape: '40,40,80',
-  voxelSize: '0.5um',
-  activeFraction: 0.4,
-  cbdFraction: 0.3,
-  radius: '3um',
-  radiusSigma: 0.25,
-  overlap: 0.15,
-  seed: 1,
-} as const;
 
 function parseShape(text: string, key: string): Shape3 {
   const v = text.split(',').map((s) => Number(s.trim()));
