@@ -18,6 +18,7 @@
  */
 import { FARADAY, GAS_CONSTANT } from './constants.js';
 import type { Material, MaterialFn } from './material-law.js';
+import { tabulate } from './tabulated-law.js';
 
 /** Pointwise electrolyte properties at (c, T), with their c-derivatives. */
 export interface ElectrolyteState {
@@ -162,6 +163,33 @@ export class ConcentratedElectrolyte {
   diffusionalConductivity(c: number, T: number): { value: number; derivative: number } {
     const s = this.evaluate(c, T);
     return { value: s.kappa * s.nu, derivative: s.dKappa * s.nu + s.kappa * s.dNu };
+  }
+
+  /**
+   * The same electrolyte at ONE temperature with every c-dependent law tabulated on
+   * (0, cMax] (cubic Hermite, src/physics/tabulated-law.ts; exact evaluation outside the table and
+   * at any other T). For isothermal runs: one property evaluation then costs a few
+   * multiplications instead of several compiled-expression calls. Throws when a table misses its
+   * law by more than `maxError` (relative to the law's largest value) at the interval midpoints.
+   */
+  tabulated(T: number, cMax = 8000, nodes = 8193, maxError = 1e-8): ConcentratedElectrolyte {
+    const lo = cMax / (nodes - 1);
+    const tab = (law: ScalarLaw, what: string): ScalarLaw => {
+      if (law.concentrationIndependent) return law;
+      const t = tabulate((c) => law.value(c, T), lo, cMax, nodes, (c) => law.derivative(c, T));
+      if (!(t.maxRelativeError <= maxError)) throw new RangeError(`${this.name}: the ${what} table misses the law by ${t.maxRelativeError.toExponential(2)} (relative); refine it`);
+      return {
+        value: (c, T2) => (T2 === T ? t.value(c) : law.value(c, T2)),
+        derivative: (c, T2) => (T2 === T ? t.derivative(c) : law.derivative(c, T2)),
+        concentrationIndependent: false,
+      };
+    };
+    return new ConcentratedElectrolyte({
+      conductivity: tab(this.conductivity, 'conductivity'),
+      diffusivity: tab(this.diffusivity, 'diffusivity'),
+      transference: tab(this.transference, 'transference number'),
+      thermodynamicFactor: tab(this.thermodynamicFactor, 'thermodynamic factor'),
+    }, `${this.name} (tabulated at ${T} K)`);
   }
 
   /** Constant properties (tests, analytic comparisons). */

@@ -1,0 +1,150 @@
+/**
+ * Field-split preconditioner for the Newton matrix A = a₀M − ∂f/∂y of the coupled half cell
+ * (src/assembly/cell-model.ts). The fields are solved one after the other, each scalar block by
+ * aggregation multigrid on the voxel grid (src/linalg/multigrid-preconditioner.ts):
+ *
+ *   particles    z_s = MG(A_ss)⁻¹ r_s
+ *   conduction   z_p = MG(A_pp)⁻¹ (r_p − A_ps z_s)
+ *   electrolyte  the salt rows are first combined with the charge rows, r̃_c = r_c − t r_φ with
+ *                t_i = A[c_i, φ_i] / A[φ_i, φ_i] (per cell: the transference number the migration
+ *                term carries), which removes the strong c ← φ coupling of the migration flux and
+ *                leaves a diffusion-like salt block Ã_cc = A_cc − diag(t) A_φc;
+ *                z_c = MG(Ã_cc)⁻¹ (r̃_c − Ã_cs z_s − Ã_cp z_p),
+ *                z_φ = MG(A_φφ)⁻¹ (r_φ − A_φc z_c − A_φs z_s − A_φp z_p)
+ *   control      z_V = (r_V − A_V,p z_p) / A_VV
+ * i.e. a block lower-triangular (Gauss–Seidel) sweep; the couplings above the diagonal are left
+ * to the outer (flexible) GMRES. Built from the matrix alone, so it is rebuilt whenever asked.
+ */
+import { addRowScaled, extractBlock } from '../linalg/csr-blocks.js';
+import { CsrMatrix } from '../linalg/csr-matrix.js';
+import { MultigridPreconditioner, type MultigridOptions } from '../linalg/multigrid-preconditioner.js';
+import type { Preconditioner } from '../linalg/operator.js';
+import type { CellModel } from './cell-model.js';
+
+interface Field {
+  rows: Int32Array;
+  /** global column → local index (−1 outside) */
+  map: Int32Array;
+}
+
+function field(nGlobal: number, rows: Int32Array): Field {
+  const map = new Int32Array(nGlobal).fill(-1);
+  for (let i = 0; i < rows.length; i++) map[rows[i]] = i;
+  return { rows, map };
+}
+
+function range(start: number, n: number, stride = 1): Int32Array {
+  const r = new Int32Array(n);
+  for (let i = 0; i < n; i++) r[i] = start + stride * i;
+  return r;
+}
+
+export class CellPreconditioner implements Preconditioner {
+  readonly n: number;
+  readonly variable: boolean;
+  readonly setupSeconds: number;
+  private readonly S: Field; private readonly P: Field; private readonly C: Field; private readonly Phi: Field;
+  private readonly mgS: Preconditioner; private readonly mgP: Preconditioner; private readonly mgC: Preconditioner; private readonly mgPhi: Preconditioner;
+  private readonly Aps: CsrMatrix; private readonly Acs: CsrMatrix; private readonly Acp: CsrMatrix;
+  private readonly Aphic: CsrMatrix; private readonly Aphis: CsrMatrix; private readonly Aphip: CsrMatrix;
+  private readonly t: Float64Array;
+  private readonly vRow: { cols: Int32Array; vals: Float64Array; diag: number };
+  private readonly oV: number;
+  private readonly buf: { s: Float64Array; p: Float64Array; c: Float64Array; phi: Float64Array; zs: Float64Array; zp: Float64Array; zc: Float64Array; zphi: Float64Array; tmp: Float64Array };
+
+  constructor(model: CellModel, A: CsrMatrix, mg: MultigridOptions = {}) {
+    const t0 = performance.now();
+    const n = model.n;
+    this.n = n;
+    const { nS, nP, nE, oP, oE, oV } = model;
+    this.oV = oV;
+    this.S = field(n, range(0, nS));
+    this.P = field(n, range(oP, nP));
+    this.C = field(n, range(oE, nE, 2));
+    this.Phi = field(n, range(oE + 1, nE, 2));
+    const shape = model.rve.shape;
+    const blk = (r: Field, c: Field) => extractBlock(A, r.rows, c.map, c.rows.length);
+    // transference weights from the matrix: t_i = A[c_i, φ_i] / A[φ_i, φ_i]
+    const t = new Float64Array(nE);
+    for (let i = 0; i < nE; i++) {
+      const ac = A.get(oE + 2 * i, oE + 2 * i + 1), ap = A.get(oE + 2 * i + 1, oE + 2 * i + 1);
+      t[i] = ap !== 0 ? ac / ap : 0;
+    }
+    this.t = t;
+    const Ass = blk(this.S, this.S), App = blk(this.P, this.P), Aphiphi = blk(this.Phi, this.Phi);
+    this.Aphic = blk(this.Phi, this.C);
+    const Acc = addRowScaled(blk(this.C, this.C), negate(t), this.Aphic);
+    this.Aps = blk(this.P, this.S);
+    this.Acs = addRowScaled(blk(this.C, this.S), negate(t), blk(this.Phi, this.S));
+    this.Acp = addRowScaled(blk(this.C, this.P), negate(t), blk(this.Phi, this.P));
+    this.Aphis = blk(this.Phi, this.S);
+    this.Aphip = blk(this.Phi, this.P);
+    const solid = model.solid, elec = model.electrolyteModel;
+    this.mgS = new MultigridPreconditioner(Ass, { shape, cellOfUnknown: solid.voxelOfCell }, mg);
+    this.mgP = new MultigridPreconditioner(App, { shape, cellOfUnknown: model.pVoxelOfCell }, mg);
+    this.mgC = new MultigridPreconditioner(Acc, { shape, cellOfUnknown: elec.voxelOfCell }, mg);
+    this.mgPhi = new MultigridPreconditioner(Aphiphi, { shape, cellOfUnknown: elec.voxelOfCell }, mg);
+    this.variable = [this.mgS, this.mgP, this.mgC, this.mgPhi].some((m) => m.variable === true);
+    // control row restricted to the conduction unknowns
+    const cols: number[] = [], vals: number[] = [];
+    let diag = 0;
+    for (let k = A.rowPtr[oV]; k < A.rowPtr[oV + 1]; k++) {
+      const c = A.colIdx[k];
+      if (c === oV) diag = A.values[k];
+      else if (this.P.map[c] >= 0) { cols.push(this.P.map[c]); vals.push(A.values[k]); }
+    }
+    if (diag === 0) throw new Error('CellPreconditioner: zero control diagonal');
+    this.vRow = { cols: Int32Array.from(cols), vals: Float64Array.from(vals), diag };
+    this.buf = {
+      s: new Float64Array(nS), p: new Float64Array(nP), c: new Float64Array(nE), phi: new Float64Array(nE),
+      zs: new Float64Array(nS), zp: new Float64Array(nP), zc: new Float64Array(nE), zphi: new Float64Array(nE), tmp: new Float64Array(Math.max(nP, nE)),
+    };
+    this.setupSeconds = (performance.now() - t0) / 1000;
+  }
+
+  apply(r: Float64Array, z: Float64Array): void {
+    const { s, p, c, phi, zs, zp, zc, zphi, tmp } = this.buf;
+    const { nS, nP, nE } = { nS: s.length, nP: p.length, nE: c.length };
+    const oP = this.P.rows[0] ?? 0, oE = this.C.rows[0] ?? 0;
+    for (let i = 0; i < nS; i++) s[i] = r[i];
+    for (let i = 0; i < nP; i++) p[i] = r[oP + i];
+    for (let i = 0; i < nE; i++) { c[i] = r[oE + 2 * i] - this.t[i] * r[oE + 2 * i + 1]; phi[i] = r[oE + 2 * i + 1]; }
+    // particles
+    zs.fill(0);
+    this.mgS.apply(s, zs);
+    // conduction
+    const tp = tmp.subarray(0, nP);
+    this.Aps.apply(zs, tp);
+    for (let i = 0; i < nP; i++) p[i] -= tp[i];
+    this.mgP.apply(p, zp);
+    // salt
+    const te = tmp.subarray(0, nE);
+    this.Acs.apply(zs, te);
+    for (let i = 0; i < nE; i++) c[i] -= te[i];
+    this.Acp.apply(zp, te);
+    for (let i = 0; i < nE; i++) c[i] -= te[i];
+    this.mgC.apply(c, zc);
+    // electrolyte potential
+    this.Aphic.apply(zc, te);
+    for (let i = 0; i < nE; i++) phi[i] -= te[i];
+    this.Aphis.apply(zs, te);
+    for (let i = 0; i < nE; i++) phi[i] -= te[i];
+    this.Aphip.apply(zp, te);
+    for (let i = 0; i < nE; i++) phi[i] -= te[i];
+    this.mgPhi.apply(phi, zphi);
+    // scatter
+    for (let i = 0; i < nS; i++) z[i] = zs[i];
+    for (let i = 0; i < nP; i++) z[oP + i] = zp[i];
+    for (let i = 0; i < nE; i++) { z[oE + 2 * i] = zc[i]; z[oE + 2 * i + 1] = zphi[i]; }
+    let rv = r[this.oV];
+    const vr = this.vRow;
+    for (let k = 0; k < vr.cols.length; k++) rv -= vr.vals[k] * zp[vr.cols[k]];
+    z[this.oV] = rv / vr.diag;
+  }
+}
+
+function negate(t: Float64Array): Float64Array {
+  const o = new Float64Array(t.length);
+  for (let i = 0; i < t.length; i++) o[i] = -t[i];
+  return o;
+}

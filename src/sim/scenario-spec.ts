@@ -1,0 +1,115 @@
+/**
+ * The resolved scenario of `lithomech run`: what the simulation layer needs, in SI units, with
+ * materials compiled and the RVE built. The scenario FILE (YAML/JSON, units as text, material and
+ * solver names) is read and validated in src/io/scenario.ts, which produces this object; the
+ * runner (src/sim/run.ts) knows nothing about files.
+ *
+ * Sign and naming conventions
+ * - The working electrode is the RVE's active material; the counter electrode is Li metal at the
+ *   separator-side box face (potentials are vs Li/Li⁺; φ_e is 0 at the metal's reference).
+ * - Cell voltage V = φ_s at the current collector − φ of the Li metal (= 0).
+ * - "charge" delithiates a positive working electrode and lithiates a negative one.
+ * - State of charge of the working electrode: soc = (x − x₀)/(x₁₀₀ − x₀) with x = c_s/c_max the
+ *   mean stoichiometry and x₀, x₁₀₀ the stoichiometries at 0 % and 100 % SoC.
+ */
+import type { Rve } from '../mesh/rve.js';
+import type { Material } from '../physics/material-law.js';
+import type { PorousTransport } from '../physics/concentrated-electrolyte.js';
+import type { KrylovMethod } from '../linalg/solve-options.js';
+import type { ProtocolStep } from './protocol.js';
+
+export interface ActivePhaseSpec {
+  /** Phase id in the RVE (role `active`). */
+  phaseId: number;
+  /** Compiled material of kind `active` (needs maximumConcentration_mol_m3, diffusivity_m2_s, ocp_V, exchangeCurrentDensity_A_m2, electronicConductivity_S_m). */
+  material: Material;
+}
+
+export interface WorkingElectrodeSpec {
+  /** `positive` (cathode vs Li: NMC, LCO) or `negative` (anode vs Li: graphite, Si). */
+  polarity: 'positive' | 'negative';
+  /** One entry per active phase present in the RVE. (The runner currently requires a single material.) */
+  active: ActivePhaseSpec[];
+  /** Stoichiometry x = c_s/c_max at 0 % and at 100 % SoC. */
+  stoichiometry: { soc0: number; soc100: number };
+  /** Initial SoC in [0, 1] (uniform c_s). */
+  initialSoc: number;
+  /** CBD: porous electrolyte transport and its effective electronic conductivity [S/m]. Absent when the RVE has no CBD. */
+  cbd?: PorousTransport & { conductivity: number };
+  /** Separator: porous electrolyte transport. Absent when the RVE has no separator phase. */
+  separator?: PorousTransport;
+  /** Electronic conductivity of current-collector voxels [S/m] (if the RVE has them). */
+  collectorConductivity?: number;
+}
+
+export interface ElectrolyteSpec {
+  /** Compiled material of kind `electrolyte` (conductivity, diffusivity, transference number, thermodynamic factor). */
+  material: Material;
+  /** Initial uniform salt concentration [mol/m³]. */
+  initialConcentration: number;
+}
+
+export interface CounterElectrodeSpec {
+  kind: 'li-metal';
+  /** Compiled material of kind `counter-electrode`. */
+  material: Material;
+}
+
+export interface LinearSolverSpec {
+  /** Preset name (for the record). */
+  name: string;
+  method: KrylovMethod;
+  rtol: number;
+  maxIterations: number;
+  restart?: number;
+  preconditioner: 'multigrid' | 'jacobi' | 'none';
+}
+
+export interface TimeSpec {
+  /** BDF order (1 = backward Euler, 2 = BDF2). */
+  order: 1 | 2;
+  /** First step [s]. */
+  initialStep: number;
+  /** Largest step [s]. */
+  maxStep: number;
+  /** Smallest step [s] before the run fails. */
+  minStep: number;
+  /** Relative tolerance of the local error test. */
+  rtol: number;
+  /** Newton iterations per attempt. */
+  newtonMaxIterations: number;
+}
+
+export interface OutputSpec {
+  /** Snapshot times [s] from the start of the run. */
+  snapshotTimes: number[];
+  /** Snapshots every this many seconds (0: none besides the listed ones). */
+  snapshotEvery: number;
+  /** Snapshots when the SoC crosses these values. */
+  snapshotSocs: number[];
+  /** Snapshot at the start and at the end of every protocol step. */
+  snapshotAtStepEnds: boolean;
+  /** Voltage-vs-capacity plot (SVG). */
+  plot: boolean;
+}
+
+export interface ScenarioSpec {
+  /** Scenario name (file stem or `name:` key). */
+  name: string;
+  /** The scenario file it came from (for messages). */
+  source: string;
+  /** The RVE with particle labels (`rve.particle`). */
+  rve: Rve;
+  /** How the RVE was obtained (recorded in summary.json). */
+  rveOrigin: Record<string, unknown>;
+  /** Temperature [K] (isothermal). */
+  temperature: number;
+  electrode: WorkingElectrodeSpec;
+  electrolyte: ElectrolyteSpec;
+  counterElectrode: CounterElectrodeSpec;
+  protocol: ProtocolStep[];
+  solver: { linear: LinearSolverSpec; time: TimeSpec };
+  output: OutputSpec;
+  /** The scenario with every value resolved (SI numbers, material ids, preset names), written as scenario.resolved.yaml. */
+  resolved: Record<string, unknown>;
+}
