@@ -103,6 +103,8 @@ export class CellModel {
   readonly collectorArea: number;
   /** Active voxels whose conduction cluster does not reach the collector. */
   readonly activeVoxelsNotConnected: number;
+  /** Conducting voxels (CBD) in clusters with neither active material nor a collector contact: left out. */
+  readonly floatingConductorVoxels: number;
 
   control: CellControl = { mode: 'current', current: 0 };
 
@@ -162,15 +164,45 @@ export class CellModel {
     for (const p of rve.phases) {
       if (p.role === 'cbd' && opts.cbd && !(opts.cbd.conductivity > 0)) throw new InputError('electrode.cbd.conductivity', `must be > 0 S/m, got ${opts.cbd.conductivity}`);
     }
+    // conducting clusters that neither reach the collector nor hold active material carry no
+    // current and have no defined potential: they are left out (counted in `floatingConductorVoxels`)
+    const ax = rve.thicknessAxis;
+    const collectorLayer = rve.separatorSide === 'low' ? shape[ax] - 1 : 0;
+    const strides = [1, nx, nx * ny];
+    let conducting: Int32Array;
+    {
+      const parent = new Int32Array(N).fill(-1);
+      for (let v = 0; v < N; v++) if (sigmaOf[phase[v]] > 0) parent[v] = v;
+      const find = (i: number): number => { while (parent[i] !== i) { parent[i] = parent[parent[i]]; i = parent[i]; } return i; };
+      for (let z = 0, v = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, v++) {
+        if (parent[v] < 0) continue;
+        const c = [x, y, z];
+        for (let a = 0; a < 3; a++) {
+          if (c[a] + 1 >= shape[a] || parent[v + strides[a]] < 0) continue;
+          const r1 = find(v), r2 = find(v + strides[a]);
+          if (r1 !== r2) parent[Math.max(r1, r2)] = Math.min(r1, r2);
+        }
+      }
+      const keep = new Uint8Array(N);
+      const isActive = new Uint8Array(256);
+      for (const id of activeIds) isActive[id] = 1;
+      for (let z = 0, v = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, v++) {
+        if (parent[v] < 0) continue;
+        if (isActive[phase[v]] || [x, y, z][ax] === collectorLayer) keep[find(v)] = 1;
+      }
+      let floating = 0;
+      for (let v = 0; v < N; v++) if (parent[v] >= 0 && !keep[find(v)]) { floating++; parent[v] = -2; }
+      this.floatingConductorVoxels = floating;
+      conducting = parent;
+    }
     const pCellOfVoxel = new Int32Array(N).fill(-1);
     let nP = 0;
-    for (let v = 0; v < N; v++) if (sigmaOf[phase[v]] > 0) pCellOfVoxel[v] = nP++;
+    for (let v = 0; v < N; v++) if (conducting[v] >= 0) pCellOfVoxel[v] = nP++;
     const pVoxelOfCell = new Int32Array(nP);
     for (let v = 0; v < N; v++) if (pCellOfVoxel[v] >= 0) pVoxelOfCell[pCellOfVoxel[v]] = v;
     this.pCellOfVoxel = pCellOfVoxel; this.pVoxelOfCell = pVoxelOfCell;
     const h = [voxelSize[0], voxelSize[1], voxelSize[2]];
     const area = [h[1] * h[2], h[0] * h[2], h[0] * h[1]];
-    const strides = [1, nx, nx * ny];
     const lo: number[] = [], hi: number[] = [], gf: number[] = [];
     for (let z = 0, v = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, v++) {
       const i = pCellOfVoxel[v];
@@ -187,8 +219,6 @@ export class CellModel {
     }
     this.pFaceLo = Int32Array.from(lo); this.pFaceHi = Int32Array.from(hi); this.pFaceG = Float64Array.from(gf);
     // collector face
-    const ax = rve.thicknessAxis;
-    const collectorLayer = rve.separatorSide === 'low' ? shape[ax] - 1 : 0;
     const bc: number[] = [], bg: number[] = [];
     const b1 = (ax + 1) % 3, b2 = (ax + 2) % 3;
     const xyz = [0, 0, 0];

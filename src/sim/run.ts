@@ -172,7 +172,7 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
       },
       rve: {
         shape: spec.rve.shape, voxelSize_m: spec.rve.voxelSize, activeVoxels: model.nS, conductingVoxels: model.nP, electrolyteVoxels: model.nE,
-        reactionArea_m2: model.reactionArea, collectorArea_m2: area, activeVoxelsNotConnectedToCollector: model.activeVoxelsNotConnected,
+        reactionArea_m2: model.reactionArea, collectorArea_m2: area, activeVoxelsNotConnectedToCollector: model.activeVoxelsNotConnected, floatingConductorVoxels: model.floatingConductorVoxels,
         particles: partInfo.ids.length, i0Tabulated: model.active.i0Separable, ...spec.rveOrigin,
       },
       snapshots,
