@@ -40,6 +40,7 @@ import {
 import { CsrMatrix } from '../linalg/csr-matrix.js';
 import type { LinearOperator } from '../linalg/operator.js';
 import { labelComponents } from '../mesh/components.js';
+import { hydrostatic, principalValues, vonMises } from '../physics/linear-elastic.js';
 
 export type Component = 0 | 1 | 2;
 /** A prescribed displacement value: constant, or a function of the node's physical position. */
@@ -626,6 +627,91 @@ export class ElasticityOperator implements LinearOperator {
     }
     return out;
   }
+  /**
+   * Consistent nodal load of a uniform traction t = [tx, ty, tz] (force per area) on the grid face
+   * (axis, side): every kept element with a face on that boundary plane contributes t·A/4 to each of
+   * the face's 4 nodes (exact for bilinear shape functions and constant t). For a pressure p on the
+   * face with outward normal n, t = −p n. Free-DOF vector (prescribed components get nothing).
+   */
+  boundaryTractionLoad(axis: Axis, side: 'low' | 'high', traction: ArrayLike<number>): Float64Array {
+    if (traction.length !== 3) throw new InputError('traction', `expected 3 components, got ${traction.length}`);
+    const f = new Float64Array(this.n), ed = this.elementDofs;
+    const [nx, ny, nz] = this.shape;
+    const n = [nx, ny, nz];
+    const area = (this.spacing[0] * this.spacing[1] * this.spacing[2]) / this.spacing[axis];
+    const layer = side === 'low' ? 0 : n[axis] - 1;
+    const bit = side === 'low' ? 0 : 1;
+    for (let e = 0; e < this.elementVoxel.length; e++) {
+      const v = this.elementVoxel[e];
+      const pos = axis === 0 ? v % nx : axis === 1 ? Math.floor(v / nx) % ny : Math.floor(v / (nx * ny));
+      if (pos !== layer) continue;
+      for (let k = 0; k < 8; k++) {
+        const kb = axis === 0 ? k & 1 : axis === 1 ? (k >> 1) & 1 : k >> 2;
+        if (kb !== bit) continue;
+        for (let c = 0; c < 3; c++) { const d = ed[24 * e + 3 * k + c]; if (d >= 0) f[d] += (traction[c] * area) / 4; }
+      }
+    }
+    void nz;
+    return f;
+  }
+
+  /**
+   * Post-processing of a nodal displacement field U (`fullDisplacement`) with the eigenstrain it
+   * was solved with: per voxel (NaN for void / removed voxels) the cell-centre strain and stress
+   * (6 Voigt components each, strain with engineering shear), von Mises, hydrostatic and maximum
+   * principal stress and strain energy density ½ (ε − ε*)·σ at the centre, and the maximum von
+   * Mises stress over the 8 Gauss points (2 × 2 × 2 rule) of the element.
+   */
+  fields(U: Float64Array, eigenstrain?: EigenstrainField): ElasticFields {
+    if (eigenstrain) this.checkEigenstrain(eigenstrain);
+    const N = this.shape[0] * this.shape[1] * this.shape[2];
+    const strain = this.cellStrain(U);
+    const stress = this.cellStress(U, eigenstrain);
+    const vm = new Float64Array(N).fill(Number.NaN), hyd = new Float64Array(N).fill(Number.NaN);
+    const mp = new Float64Array(N).fill(Number.NaN), sed = new Float64Array(N).fill(Number.NaN);
+    const gvm = new Float64Array(N).fill(Number.NaN);
+    const rule = gaussRule(2);
+    const Bq = Array.from({ length: rule.count }, (_, q) => q1StrainMatrix(this.spacing, rule.points[3 * q], rule.points[3 * q + 1], rule.points[3 * q + 2]));
+    const off = this.cornerOffsets();
+    const ue = new Float64Array(24), es = new Float64Array(6), eq = new Float64Array(6), sq = new Float64Array(6), pv = new Float64Array(3);
+    for (let e = 0; e < this.elementVoxel.length; e++) {
+      const v = this.elementVoxel[e];
+      es.fill(0);
+      if (eigenstrain) this.eigenstrainOf(eigenstrain, e, es);
+      vm[v] = vonMises(stress, 6 * v);
+      hyd[v] = hydrostatic(stress, 6 * v);
+      mp[v] = principalValues(stress, 6 * v, pv)[0];
+      let w = 0;
+      for (let i = 0; i < 6; i++) w += stress[6 * v + i] * (strain[6 * v + i] - es[i]);
+      sed[v] = 0.5 * w;
+      const n0 = this.nodeOfVoxelCorner(v);
+      for (let k = 0; k < 8; k++) for (let c = 0; c < 3; c++) ue[3 * k + c] = U[3 * (n0 + off[k]) + c];
+      const C = this.materialStiffness[this.elementMaterial[e]];
+      let best = 0;
+      for (const B of Bq) {
+        for (let i = 0; i < 6; i++) { let s = 0; for (let a = 0; a < 24; a++) s += B[24 * i + a] * ue[a]; eq[i] = s - es[i]; }
+        for (let i = 0; i < 6; i++) { let s = 0; for (let j = 0; j < 6; j++) s += C[6 * i + j] * eq[j]; sq[i] = s; }
+        best = Math.max(best, vonMises(sq));
+      }
+      gvm[v] = best;
+    }
+    return { strain, stress, vonMises: vm, hydrostatic: hyd, maxPrincipal: mp, energyDensity: sed, gaussMaxVonMises: gvm };
+  }
+}
+
+/** Per-voxel fields from `ElasticityOperator.fields` (NaN outside the kept solid). */
+export interface ElasticFields {
+  /** Cell-centre strain, 6 per voxel (Voigt, engineering shear). */
+  strain: Float64Array;
+  /** Cell-centre stress σ = C (ε − ε*), 6 per voxel. */
+  stress: Float64Array;
+  vonMises: Float64Array;
+  hydrostatic: Float64Array;
+  maxPrincipal: Float64Array;
+  /** ½ (ε − ε*) · σ at the cell centre. */
+  energyDensity: Float64Array;
+  /** Maximum von Mises stress over the element's 2 × 2 × 2 Gauss points. */
+  gaussMaxVonMises: Float64Array;
 }
 
 /** Convenience: new ElasticityOperator(problem). */

@@ -8,6 +8,8 @@ import { InputError } from '../core/errors.js';
 import { meshCommand, statsCommand } from './mesh-commands.js';
 import { generateCommand } from './generate-commands.js';
 import { conductivityCommand, tortuosityCommand } from './transport-commands.js';
+import { runCommand } from './run-command.js';
+import { swellCommand } from './mechanics-commands.js';
 
 export { VERSION } from '../core/version.js';
 import { VERSION } from '../core/version.js';
@@ -22,6 +24,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(generateCommand)
     .command(tortuosityCommand)
     .command(conductivityCommand)
+    .command(runCommand)
+    .command(swellCommand)
     .demandCommand(1, 'give a command (see --help)')
     .strict()
     .version(VERSION)
@@ -43,5 +47,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  return exitCode;
+  // a command may set process.exitCode (e.g. `run` finishing with incomplete outputs)
+  return exitCode || (typeof process.exitCode === 'number' ? process.exitCode : 0);
 }
