@@ -58,3 +58,51 @@ export function addRowScaled(A: CsrMatrix, s: Float64Array, B: CsrMatrix): CsrMa
   }
   return new CsrMatrix(n, A.nCols, rowPtr, Int32Array.from(cols), Float64Array.from(vals));
 }
+
+/**
+ * The approximate Schur complement A − A[:, E] D_E⁻¹ A[E, :] on the rows and columns outside the
+ * eliminated set E (`eliminated[i] = 1`), with D_E the diagonal of A on E (`dInv` holds 1/D_ii for
+ * i in E, anything elsewhere). Rows of E and entries in the columns of E are copied unchanged, so the
+ * result indexes like A. When every unknown of E couples to the rest only through unknowns that
+ * share its cell (as a reaction couples a particle's surface concentration to the potentials at
+ * that surface) this adds the local elimination of E that a field split would otherwise leave to
+ * the outer Krylov method. New fill (two unknowns coupled through one eliminated unknown) is kept.
+ */
+export function eliminateDiagonalSchur(A: CsrMatrix, eliminated: Uint8Array, dInv: Float64Array): CsrMatrix {
+  const n = A.nRows;
+  if (A.nCols !== n) throw new RangeError('eliminateDiagonalSchur: matrix must be square');
+  const rp = A.rowPtr, ci = A.colIdx, v = A.values;
+  const rowPtr = new Int32Array(n + 1);
+  const acc = new Float64Array(n);
+  const mark = new Int32Array(n).fill(-1);
+  let cols = new Int32Array(Math.max(16, Math.ceil(A.nnz * 1.3)));
+  let vals = new Float64Array(cols.length);
+  let nnz = 0;
+  const rowCols: number[] = [];
+  for (let i = 0; i < n; i++) {
+    rowCols.length = 0;
+    for (let k = rp[i]; k < rp[i + 1]; k++) { const c = ci[k]; acc[c] = v[k]; mark[c] = i; rowCols.push(c); }
+    if (!eliminated[i]) {
+      for (let k = rp[i]; k < rp[i + 1]; k++) {
+        const e = ci[k];
+        if (!eliminated[e] || v[k] === 0) continue;
+        const f = v[k] * dInv[e];
+        for (let m = rp[e]; m < rp[e + 1]; m++) {
+          const c = ci[m];
+          if (eliminated[c]) continue;
+          if (mark[c] !== i) { mark[c] = i; acc[c] = 0; rowCols.push(c); }
+          acc[c] -= f * v[m];
+        }
+      }
+      rowCols.sort((a, b) => a - b);
+    }
+    if (nnz + rowCols.length > cols.length) {
+      const grow = Math.max(cols.length * 2, nnz + rowCols.length);
+      const c2 = new Int32Array(grow); c2.set(cols.subarray(0, nnz)); cols = c2;
+      const v2 = new Float64Array(grow); v2.set(vals.subarray(0, nnz)); vals = v2;
+    }
+    for (const c of rowCols) { cols[nnz] = c; vals[nnz] = acc[c]; nnz++; }
+    rowPtr[i + 1] = nnz;
+  }
+  return new CsrMatrix(n, n, rowPtr, cols.slice(0, nnz), vals.slice(0, nnz));
+}

@@ -3,7 +3,7 @@
  * grid (cell-centred finite-volume operators on voxel grids, with inactive cells removed).
  *
  * Hierarchy: 2× coarsening by 2×2×2 block aggregation split by strong connections
- * (aggregation.ts), Galerkin coarse operators Pᵀ A P in CSR, a dense Cholesky solve at the
+ * (aggregation.ts), Galerkin coarse operators Pᵀ A P in CSR, a dense Cholesky (LU when not symmetric) solve at the
  * coarsest level. Smoother: symmetric Gauss–Seidel (forward before, backward after) or
  * Chebyshev on D⁻¹A. Cycles:
  *  - 'V': classical V-cycle (a fixed SPD preconditioner);
@@ -20,6 +20,8 @@ import { aggregateOnGrid, galerkinAggregation } from './aggregation.js';
 import { ChebyshevSmoother, type ChebyshevOptions } from './chebyshev-smoother.js';
 import { CsrMatrix } from './csr-matrix.js';
 import { DenseCholesky } from './dense-cholesky.js';
+import { DenseLu } from './dense-lu.js';
+import { gmres } from './gmres.js';
 import { cg } from './cg.js';
 import { GaussSeidelSmoother } from './gauss-seidel-smoother.js';
 import { JacobiPreconditioner } from './jacobi-preconditioner.js';
@@ -336,14 +338,16 @@ function makeSmoother(A: RowMatrix, kind: MultigridSmoother, sweeps: number, che
 
 /**
  * Coarsest-level solver: unknowns without off-diagonal entries are solved by division; the coupled
- * rest by dense Cholesky (or by Jacobi-PCG when too large).
+ * rest by dense Cholesky, or dense LU when the matrix is not symmetric (or by Jacobi-PCG / Jacobi-GMRES
+ * when too large).
  */
 class CoarseSolver {
   readonly iterative: boolean;
   private readonly isolated: Int32Array;
   private readonly isolatedInvDiag: Float64Array;
   private readonly coupled: Int32Array;
-  private readonly dense?: DenseCholesky;
+  private readonly dense?: DenseCholesky | DenseLu;
+  private readonly symmetric: boolean;
   private readonly sub?: CsrMatrix;
   private readonly bSub: Float64Array;
   private readonly xSub: Float64Array;
@@ -352,13 +356,18 @@ class CoarseSolver {
     const n = A.nRows;
     const iso: number[] = [], isoInv: number[] = [], cpl: number[] = [];
     const local = new Int32Array(n).fill(-1);
+    // coupled: a non-zero off-diagonal entry in its row or in its column (the pattern of a
+    // non-symmetric matrix need not be symmetric)
+    const coupled = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
-      let off = false, d = 0;
       for (let k = A.rowPtr[i]; k < A.rowPtr[i + 1]; k++) {
-        if (A.colIdx[k] === i) d = A.values[k];
-        else if (A.values[k] !== 0) off = true;
+        if (A.colIdx[k] !== i && A.values[k] !== 0) { coupled[i] = 1; coupled[A.colIdx[k]] = 1; }
       }
-      if (off) { local[i] = cpl.length; cpl.push(i); } else {
+    }
+    for (let i = 0; i < n; i++) {
+      let d = 0;
+      for (let k = A.rowPtr[i]; k < A.rowPtr[i + 1]; k++) if (A.colIdx[k] === i) d = A.values[k];
+      if (coupled[i]) { local[i] = cpl.length; cpl.push(i); } else {
         if (!(d > 0)) throw new RangeError(`MultigridPreconditioner: coarse diagonal ${i} is ${d}`);
         iso.push(i); isoInv.push(1 / d);
       }
@@ -370,13 +379,15 @@ class CoarseSolver {
     const rows: number[] = [], cols: number[] = [], vals: number[] = [];
     for (const i of cpl) {
       for (let k = A.rowPtr[i]; k < A.rowPtr[i + 1]; k++) {
+        if (local[A.colIdx[k]] < 0) continue; // a stored zero towards an isolated unknown
         rows.push(local[i]); cols.push(local[A.colIdx[k]]); vals.push(A.values[k]);
       }
     }
     const sub = CsrMatrix.fromCoo(m, m, rows, cols, vals);
     this.iterative = m > maxDirect;
     if (this.iterative) this.sub = sub;
-    else this.dense = DenseCholesky.fromCsr(sub);
+    this.symmetric = isSymmetric(sub);
+    if (!this.iterative) this.dense = this.symmetric ? DenseCholesky.fromCsr(sub) : DenseLu.fromCsr(sub);
     this.bSub = new Float64Array(m);
     this.xSub = new Float64Array(m);
   }
@@ -389,9 +400,25 @@ class CoarseSolver {
     for (let t = 0; t < cpl.length; t++) this.bSub[t] = b[cpl[t]];
     if (this.dense) this.dense.solve(this.bSub, this.xSub);
     else {
-      const res = cg(this.sub!, this.bSub, { rtol: 1e-10, maxIterations: 10000, preconditioner: JacobiPreconditioner.fromOperator(this.sub!) });
+      const opts = { rtol: 1e-10, maxIterations: 10000, preconditioner: JacobiPreconditioner.fromOperator(this.sub!) };
+      const res = this.symmetric ? cg(this.sub!, this.bSub, opts) : gmres(this.sub!, this.bSub, { ...opts, restart: 100 });
       this.xSub.set(res.x);
     }
     for (let t = 0; t < cpl.length; t++) x[cpl[t]] = this.xSub[t];
   }
+}
+
+/** Numerically symmetric: |a_ij − a_ji| ≤ 1e-12 max|a| for every stored entry. */
+function isSymmetric(A: CsrMatrix): boolean {
+  let amax = 0;
+  for (let k = 0; k < A.nnz; k++) amax = Math.max(amax, Math.abs(A.values[k]));
+  const tol = 1e-12 * amax;
+  for (let i = 0; i < A.nRows; i++) {
+    for (let k = A.rowPtr[i]; k < A.rowPtr[i + 1]; k++) {
+      const j = A.colIdx[k];
+      if (j <= i) continue;
+      if (Math.abs(A.values[k] - A.get(j, i)) > tol) return false;
+    }
+  }
+  return true;
 }
