@@ -685,7 +685,9 @@ function buildLinearSolver(r: Reader, v: unknown): { spec: LinearSolverSpec; res
     maxIterations: preset.maxIterations,
     ...(preset.restart !== undefined ? { restart: preset.restart } : {}),
     preconditioner: preset.preconditioner,
+    ...(preset.multigrid ? { multigrid: { ...(preset.multigrid.cycle ? { cycle: preset.multigrid.cycle } : {}), ...(preset.multigrid.smoother ? { smoother: preset.multigrid.smoother } : {}), ...(preset.multigrid.sweeps !== undefined ? { sweeps: preset.multigrid.sweeps } : {}) } } : {}),
   };
+  if (spec.method === 'cg') r.fail(at, `solver preset "${name}" uses cg, which needs a symmetric matrix; the coupled Newton matrix of lithomech run is not symmetric: use a gmres or bicgstab preset (e.g. multigrid-gmres)`);
   return { spec, resolved: { preset: name, ...(file ? { file: path.resolve(file) } : {}), settings: preset } };
 }
 

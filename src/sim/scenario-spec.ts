@@ -63,6 +63,8 @@ export interface LinearSolverSpec {
   maxIterations: number;
   restart?: number;
   preconditioner: 'multigrid' | 'jacobi' | 'none';
+  /** Multigrid options of the preset (cycle, smoother, …) for the field-split blocks. */
+  multigrid?: { cycle?: 'V' | 'W' | 'K'; smoother?: 'gauss-seidel' | 'chebyshev'; sweeps?: number };
 }
 
 export interface TimeSpec {

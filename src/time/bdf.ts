@@ -96,6 +96,21 @@ export interface LinearSolverOptions {
    * diagonal is available and has no zero; return undefined for none).
    */
   preconditioner?: (A: LinearOperator) => Preconditioner | undefined;
+  /**
+   * Keep the preconditioner across Newton iterations and steps (default false: a new one for
+   * every Newton matrix). A new one is built when a solve needs more than `growth` (default 1.5)
+   * times the iterations of the first solve with the current one, when a_0 (i.e. the step size or
+   * order) changed by more than the factor `a0Ratio` (default 1.5) since it was built, or when a
+   * solve with a kept preconditioner fails (that solve is then repeated once with a new one).
+   * Worth it when building costs a sizeable part of a solve, as for multigrid hierarchies.
+   */
+  reusePreconditioner?: boolean | { growth?: number; a0Ratio?: number };
+  /**
+   * Inexact Newton: solve each Newton system only as far as the Newton target needs,
+   * rtol_k = clamp(0.05 · target/‖G_k‖, rtol, 0.1), instead of to `rtol` every time (default false).
+   * The convergence test is on ‖G‖ itself, so the answer is as accurate either way.
+   */
+  adaptiveTolerance?: boolean;
 }
 
 export interface StepInfo {
@@ -491,18 +506,43 @@ export class BdfIntegrator {
     return Number.isFinite(r) ? r : Number.NaN;
   }
 
-  private linearSolve(A: LinearOperator, b: Float64Array): SolveResult {
+  /** The kept preconditioner (reusePreconditioner), the a_0 it was built at and its first solve's iterations. */
+  private kept?: { pre: Preconditioner | undefined; a0: number; baseIterations: number };
+
+  private linearSolve(A: LinearOperator, b: Float64Array, a0: number, rtol?: number): SolveResult {
     const lin = this.linear;
-    const pre = lin.preconditioner ? lin.preconditioner(A) : defaultPreconditioner(A);
-    const opts = { rtol: lin.rtol ?? 1e-10, maxIterations: lin.maxIterations ?? 2000, restart: lin.restart ?? 50, preconditioner: pre };
+    const build = () => (lin.preconditioner ? lin.preconditioner(A) : defaultPreconditioner(A));
+    const reuse = lin.reusePreconditioner;
+    const growth = typeof reuse === 'object' ? reuse.growth ?? 1.5 : 1.5;
+    const a0Ratio = typeof reuse === 'object' ? reuse.a0Ratio ?? 1.5 : 1.5;
+    let fresh = true;
+    let pre: Preconditioner | undefined;
+    const k = this.kept;
+    if (reuse && k && a0 <= k.a0 * a0Ratio && a0 >= k.a0 / a0Ratio) { pre = k.pre; fresh = false; } else pre = build();
     const solve = this.method === 'cg' ? cg : this.method === 'bicgstab' ? bicgstab : gmres;
+    const run = (P: Preconditioner | undefined): SolveResult => {
+      const opts = { rtol: rtol ?? lin.rtol ?? 1e-10, maxIterations: lin.maxIterations ?? 2000, restart: lin.restart ?? 50, preconditioner: P };
+      try {
+        return solve(A, b, opts);
+      } catch (err) {
+        // CG breaks down on an indefinite or non-symmetric matrix: try GMRES once
+        if (this.method === 'cg' && err instanceof NonConvergenceError && err.reason === 'breakdown') return gmres(A, b, opts);
+        throw err;
+      }
+    };
+    let res: SolveResult;
     try {
-      return solve(A, b, opts);
+      res = run(pre);
     } catch (err) {
-      // CG breaks down on an indefinite or non-symmetric matrix: try GMRES once
-      if (this.method === 'cg' && err instanceof NonConvergenceError && err.reason === 'breakdown') return gmres(A, b, opts);
-      throw err;
+      if (fresh || !(err instanceof NonConvergenceError)) { this.kept = undefined; throw err; }
+      pre = build();
+      fresh = true;
+      res = run(pre);
     }
+    if (!reuse) return res;
+    if (fresh) this.kept = { pre, a0, baseIterations: Math.max(res.iterations, 4) };
+    else if (res.iterations > growth * this.kept!.baseIterations) this.kept = undefined;
+    return res;
   }
 
   /** Newton's method on G(y) = 0 starting from y (overwritten with the solution). */
@@ -527,7 +567,8 @@ export class BdfIntegrator {
       for (let i = 0; i < this.n; i++) b[i] = -g[i];
       let delta: Float64Array;
       try {
-        const res = this.linearSolve(A, b);
+        const rtolK = this.linear.adaptiveTolerance ? Math.min(0.1, Math.max(this.linear.rtol ?? 1e-10, (0.05 * target) / rn)) : undefined;
+        const res = this.linearSolve(A, b, a0, rtolK);
         lin += res.iterations;
         delta = res.x;
       } catch (err) {

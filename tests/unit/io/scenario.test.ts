@@ -338,7 +338,7 @@ describe('resolved scenario', () => {
     expect(r.rve.generate).toMatchObject({ voxelSize_m: 5e-7, separator_m: 2e-6, shape: [24, 24, 40] });
     expect(r.electrode.active.NMC).toEqual({ id: 'NMC811_OKane2022', file: join(MATERIALS_DIR, 'NMC811_OKane2022.yaml'), citations: ['OKane2022', 'Chen2020', 'Ai2020'] });
     expect(r.solver.linear).toMatchObject({ preset: 'multigrid-gmres', settings: { method: 'gmres', restart: 50 } });
-    expect(r.solver.time).toEqual({ order: 2, initialStep_s: 1, maxStep_s: 30, minStep_s: 0.001, rtol: 0.001, newtonMaxIterations: 12 });
+    expect(r.solver.time).toEqual({ order: 2, initialStep_s: 1, maxStep_s: 60, minStep_s: 0.001, rtol: 0.001, newtonMaxIterations: 12 });
     expect(r.output.snapshots).toEqual({ every_s: 300, times_s: [], soc: [0.5], stepEnds: true });
   });
 
