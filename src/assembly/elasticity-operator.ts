@@ -24,7 +24,10 @@
  *  - 'pin': kept, and pinned minimally: zero-displacement constraints on up to 9 components of
  *    three far-apart nodes of the cluster (first node, the node farthest from it, the node
  *    farthest from that line) are added greedily, each only if it raises the rank, until rank 6;
- *  - 'error': an InputError listing how many clusters and voxels are affected.
+ *  - 'error': an InputError listing how many clusters and voxels are affected;
+ *  - 'keep': kept as they are (the caller removes the rigid-body modes itself, e.g. by periodic
+ *    identification of nodes and its own pins: `src/sim/stiffness.ts`); the operator is then
+ *    only positive semi-definite.
  * The result is reported in `clusters`.
  *
  * Units: any consistent set. Element matrices are C · (length); with C in Pa and h in m, forces are
@@ -55,7 +58,7 @@ export type DirichletSpec =
   | { face: { axis: Axis; side: 'low' | 'high' }; components: readonly Component[]; value?: DirichletValue }
   | { nodes: ArrayLike<number>; components: readonly Component[]; value?: DirichletValue };
 
-export type FloatingClusterPolicy = 'remove' | 'pin' | 'error';
+export type FloatingClusterPolicy = 'remove' | 'pin' | 'error' | 'keep';
 
 export interface ElasticityProblem {
   /** Voxel grid [nx, ny, nz]. */
@@ -248,7 +251,9 @@ export class ElasticityOperator implements LinearOperator {
     }
     const removeCluster = new Uint8Array(count + 1);
     if (underConstrained.length > 0) {
-      if (policy === 'error') {
+      if (policy === 'keep') {
+        // nothing: the caller constrains the rigid-body modes
+      } else if (policy === 'error') {
         throw new InputError('material', `${underConstrained.length} solid cluster(s) (${summary.underConstrainedVoxels} voxels) are not fully constrained by the Dirichlet conditions (singular stiffness)`);
       } else if (policy === 'remove') {
         for (const lab of underConstrained) { removeCluster[lab] = 1; summary.removedVoxels += clusterSize[lab]; }
@@ -530,6 +535,24 @@ export class ElasticityOperator implements LinearOperator {
       }
     }
     return f;
+  }
+
+  /**
+   * Replace the values of the already-prescribed DOFs (the set of prescribed DOFs, hence the
+   * matrix, is unchanged): value(x, y, z, c) at the node's physical position for component c.
+   * Lets several load cases (e.g. the six affine strains of `stiffness`) share one operator,
+   * one assembled matrix and one preconditioner.
+   */
+  setDirichletValues(value: (x: number, y: number, z: number, c: Component) => number): void {
+    const [NX, NY] = this.nodeShape;
+    const [hx, hy, hz] = this.spacing;
+    for (let t = 0; t < this.prescribed.length; t++) {
+      if (!this.prescribed[t]) continue;
+      const node = Math.floor(t / 3);
+      const v = value((node % NX) * hx, (Math.floor(node / NX) % NY) * hy, Math.floor(node / (NX * NY)) * hz, (t % 3) as Component);
+      if (!Number.isFinite(v)) throw new InputError('dirichlet', `non-finite value at node ${node}`);
+      this.prescribedValue[t] = v;
+    }
   }
 
   /** −A_fd g: the free-DOF right-hand side contribution of the prescribed displacements. */

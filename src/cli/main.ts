@@ -9,7 +9,7 @@ import { meshCommand, statsCommand } from './mesh-commands.js';
 import { generateCommand } from './generate-commands.js';
 import { conductivityCommand, tortuosityCommand } from './transport-commands.js';
 import { runCommand } from './run-command.js';
-import { swellCommand } from './mechanics-commands.js';
+import { stiffnessCommand, swellCommand } from './mechanics-commands.js';
 
 export { VERSION } from '../core/version.js';
 import { VERSION } from '../core/version.js';
@@ -26,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(conductivityCommand)
     .command(runCommand)
     .command(swellCommand)
+    .command(stiffnessCommand)
     .demandCommand(1, 'give a command (see --help)')
     .strict()
     .version(VERSION)

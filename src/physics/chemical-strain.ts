@@ -57,6 +57,8 @@ export interface LatticeTableFile {
   citations: { key: string; ref: string }[];
   source: string;
   note?: string;
+  /** Material ids (materials/<id>.yaml) this table applies to: `swell` uses it for them by default. */
+  materials?: string[];
   /** x = Li fraction in Li_xMO2, strictly increasing. */
   x: number[];
   latticeA_m: number[];
@@ -80,6 +82,7 @@ export const LATTICE_TABLE_SCHEMA = {
     },
     source: { type: 'string', minLength: 1, description: 'paper, figure or table the numbers come from' },
     note: { type: 'string' },
+    materials: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9]+(_[A-Za-z0-9]+)+$' } },
     x: { type: 'array', minItems: 2, items: { type: 'number' } },
     latticeA_m: { type: 'array', minItems: 2, items: { type: 'number' } },
     latticeC_m: { type: 'array', minItems: 2, items: { type: 'number' } },

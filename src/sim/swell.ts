@@ -10,8 +10,11 @@
  *  - current-collector face (opposite `rve.separatorSide`): u_n = 0 (frictionless contact with a
  *    rigid foil), plus minimal rigid-body pins of the remaining in-plane motions (2 translations,
  *    1 rotation) where nothing else removes them: statically determinate, so they carry no load;
- *  - lateral faces: 'free' (traction-free) or 'roller' (u·n_face = 0 on both faces of each lateral
- *    axis: the RVE sits in a laterally constrained electrode). Periodic is not implemented;
+ *  - lateral faces: 'free' (traction-free), 'roller' (u·n_face = 0 on both faces of each lateral
+ *    axis: the RVE sits in a laterally constrained electrode) or 'periodic' (u periodic along both
+ *    lateral axes, zero mean lateral strain: the electrode continues periodically in its plane and
+ *    is held laterally by the foil; in-plane translations, and the rotation about the thickness
+ *    axis of clusters that do not wrap, are pinned per cluster, see src/sim/stiffness.ts);
  *  - separator face: 'free', 'fixed' (u_n = 0, a rigid frictionless platen) or 'pressure' p [Pa]
  *    (traction −p n on the solid voxel faces lying on the separator-side plane of the grid).
  * Solid clusters (6-connected) that do not touch the current-collector face hold on to nothing and
@@ -24,7 +27,9 @@ import { ElasticityOperator, type DirichletSpec, type EigenstrainField, type Ela
 import { cg } from '../linalg/cg.js';
 import { SmoothedAggregationPreconditioner } from '../linalg/smoothed-aggregation.js';
 import { labelComponents } from '../mesh/components.js';
+import { voronoiGrains } from '../mesh/grains.js';
 import type { Rve } from '../mesh/rve.js';
+import { periodicClusters, periodicReduction, periodicRepOf } from './stiffness.js';
 import { bungeMatrix, randomOrientations, rotatedLatticeStrain, type EulerAngles } from '../physics/chemical-strain.js';
 import type { LinearElastic } from '../physics/linear-elastic.js';
 
@@ -52,14 +57,22 @@ export interface SwellOptions {
   rve: Rve;
   /** Solid phases; every other phase is void. */
   phases: SwellPhase[];
-  lateral?: 'free' | 'roller';
+  lateral?: 'free' | 'roller' | 'periodic';
   top?: TopCondition;
   /**
    * Orientations per particle id (index = particle id; index 0 is used for active voxels outside
    * any particle). Default: random by `orientationSeed`.
    */
   orientations?: EulerAngles[];
+  /** Orientations of some particle (grain) ids, e.g. from a file; the others stay random by seed. */
+  orientationOverrides?: Map<number, EulerAngles>;
   orientationSeed?: number;
+  /**
+   * Polycrystalline particles (src/mesh/grains.ts): Voronoi grains inside every particle, each
+   * with its own orientation (then `orientations` is indexed by grain id). Grain seeds are drawn
+   * with `orientationSeed`.
+   */
+  grains?: { perParticle?: number; grainSize?: number };
   rtol?: number;
   maxIterations?: number;
 }
@@ -87,7 +100,7 @@ export interface SwellSummary {
   voxelSize_m: [number, number, number];
   thicknessAxis: string;
   separatorSide: string;
-  boundaryConditions: { collector: string; lateral: string; top: string; periodic: false };
+  boundaryConditions: { collector: string; lateral: string; top: string; periodic: boolean };
   thickness_m: number;
   /** Mean normal displacement of the separator-side solid surface (outwards positive) [m]. */
   thicknessChange_m: number;
@@ -102,7 +115,7 @@ export interface SwellSummary {
   pinnedDofs: number;
   unknowns: number;
   solver: { method: string; preconditioner: string; iterations: number; relativeResidual: number; rtol: number; seconds: number };
-  orientations?: { particles: number; seed: number | null; unlabelledActiveVoxels: number };
+  orientations?: { particles: number; grains: number | null; grainRule: string | null; seed: number | null; fromFile: number; unlabelledActiveVoxels: number };
 }
 
 export interface SwellResult {
@@ -111,11 +124,13 @@ export interface SwellResult {
   displacement: Float64Array;
   fields: ElasticFields;
   eigenstrain: EigenstrainField;
+  /** Orientation label per voxel (grain id with `grains`, else particle id) when lattice strains were used. */
+  orientationLabel?: Int32Array;
   summary: SwellSummary;
 }
 
 /** Build the per-voxel eigenstrain field (Voigt) of the phases, and orientation bookkeeping. */
-export function swellEigenstrain(opts: Pick<SwellOptions, 'rve' | 'phases' | 'orientations' | 'orientationSeed'>): { field: EigenstrainField; orientations?: SwellSummary['orientations'] } {
+export function swellEigenstrain(opts: Pick<SwellOptions, 'rve' | 'phases' | 'orientations' | 'orientationOverrides' | 'orientationSeed' | 'grains'>): { field: EigenstrainField; orientations?: SwellSummary['orientations']; label?: Int32Array } {
   const { rve, phases } = opts;
   const N = rve.phase.length;
   const byId = new Map(phases.map((p) => [p.id, p]));
@@ -131,26 +146,42 @@ export function swellEigenstrain(opts: Pick<SwellOptions, 'rve' | 'phases' | 'or
   const voigt = new Float64Array(6 * N);
   let orient: SwellSummary['orientations'];
   let matrices: Float64Array[] = [];
+  let label: Int32Array | undefined;
   if (phases.some((p) => p.eigenstrain.kind === 'lattice')) {
     if (!rve.particle) throw new InputError('particles', 'anisotropic (lattice) chemical strain needs particle labels to orient');
-    let maxId = 0;
-    for (let v = 0; v < N; v++) maxId = Math.max(maxId, rve.particle[v]);
     const seed = opts.orientationSeed ?? 1;
-    const angles = opts.orientations ?? randomOrientations(maxId + 1, seed);
-    if (angles.length < maxId + 1) throw new InputError('orientations', `${angles.length} orientations for particle ids 0..${maxId}`);
+    let particles = 0;
+    for (let v = 0; v < N; v++) particles = Math.max(particles, rve.particle[v]);
+    let grainCount: number | null = null;
+    if (opts.grains) {
+      const g = voronoiGrains(rve.particle, rve.shape, { ...opts.grains, voxelSize: rve.voxelSize, seed });
+      label = g.grain;
+      grainCount = g.count;
+    } else {
+      label = rve.particle;
+    }
+    let maxId = 0;
+    for (let v = 0; v < N; v++) maxId = Math.max(maxId, label[v]);
+    const angles = [...(opts.orientations ?? randomOrientations(maxId + 1, seed))];
+    if (angles.length < maxId + 1) throw new InputError('orientations', `${angles.length} orientations for ${opts.grains ? 'grain' : 'particle'} ids 0..${maxId}`);
+    for (const [id, a] of opts.orientationOverrides ?? []) {
+      if (!(Number.isInteger(id) && id >= 1 && id <= maxId)) throw new InputError('--orientations', `${opts.grains ? 'grain' : 'particle'} id ${id} is not in the RVE (ids 1..${maxId})`);
+      angles[id] = a;
+    }
     matrices = angles.map((a) => bungeMatrix(a));
     let unlabelled = 0;
     for (let v = 0; v < N; v++) { const p = byId.get(rve.phase[v]); if (p?.eigenstrain.kind === 'lattice' && rve.particle[v] === 0) unlabelled++; }
-    orient = { particles: maxId, seed: opts.orientations ? null : seed, unlabelledActiveVoxels: unlabelled };
+    const rule = opts.grains ? (opts.grains.perParticle !== undefined ? `${opts.grains.perParticle} per particle` : `size ${opts.grains.grainSize} m (equivalent-sphere diameter)`) : null;
+    orient = { particles, grains: grainCount, grainRule: rule, seed: opts.orientations ? null : seed, fromFile: opts.orientationOverrides?.size ?? 0, unlabelledActiveVoxels: unlabelled };
   }
   for (let v = 0; v < N; v++) {
     const p = byId.get(rve.phase[v]);
     if (!p) continue;
     const e = p.eigenstrain;
     if (e.kind === 'uniform') for (let j = 0; j < 6; j++) voigt[6 * v + j] = e.voigt[j];
-    else if (e.kind === 'lattice') rotatedLatticeStrain(e.ea, e.ec, matrices[rve.particle![v]], voigt, 6 * v);
+    else if (e.kind === 'lattice') rotatedLatticeStrain(e.ea, e.ec, matrices[label![v]], voigt, 6 * v);
   }
-  return { field: { voigt }, orientations: orient };
+  return { field: { voigt }, orientations: orient, label };
 }
 
 /** Material ids per voxel (phase id + 1 for solid phases, 0 otherwise) with floating clusters removed. */
@@ -195,11 +226,13 @@ export function swell(opts: SwellOptions): SwellResult {
   for (const p of phases) stiffness[p.id + 1] = p.elastic.stiffness();
   const dirichlet: DirichletSpec[] = [{ face: { axis, side: collectorSide }, components: [axis] }];
   const lateralAxes = ([0, 1, 2] as Axis[]).filter((a) => a !== axis);
+  const [la, lb] = lateralAxes;
   if (lateral === 'roller') for (const a of lateralAxes) for (const side of ['low', 'high'] as const) dirichlet.push({ face: { axis: a, side }, components: [a] });
   if (top.kind === 'fixed') dirichlet.push({ face: { axis, side: rve.separatorSide }, components: [axis] });
-  const op = new ElasticityOperator({ shape: rve.shape, spacing: rve.voxelSize, material, stiffness, dirichlet, floatingClusters: 'pin' });
+  const periodic = lateral === 'periodic';
+  const op = new ElasticityOperator({ shape: rve.shape, spacing: rve.voxelSize, material, stiffness, dirichlet, floatingClusters: periodic ? 'keep' : 'pin' });
 
-  const { field, orientations } = swellEigenstrain(opts);
+  const { field, orientations, label } = swellEigenstrain(opts);
   const b = op.rhs({ eigenstrain: field });
   if (top.kind === 'pressure') {
     if (!(top.pascal >= 0 && Number.isFinite(top.pascal))) throw new InputError('--top', `pressure must be ≥ 0, got ${top.pascal}`);
@@ -210,20 +243,66 @@ export function swell(opts: SwellOptions): SwellResult {
   }
   const rtol = opts.rtol ?? 1e-8;
   const t0 = performance.now();
-  const A = op.toCsr();
-  const M = new SmoothedAggregationPreconditioner(A, { nearNullSpace: op.rigidBodyModes(), nodeOfUnknown: op.aggregationNodes() });
-  const res = cg(A, b, { rtol, preconditioner: M, maxIterations: opts.maxIterations ?? 2000 });
-  const seconds = (performance.now() - t0) / 1000;
-  if (!(res.relativeResidual <= rtol * 10)) {
-    throw new Error(`swell: CG did not converge (relative residual ${res.relativeResidual.toExponential(2)} after ${res.iterations} iterations, rtol ${rtol})`);
+  let u: Float64Array, iterations: number, relativeResidual: number, pinnedDofs: number, unknowns = op.n;
+  if (!periodic) {
+    const A = op.toCsr();
+    const M = new SmoothedAggregationPreconditioner(A, { nearNullSpace: op.rigidBodyModes(), nodeOfUnknown: op.aggregationNodes(), smoothedLevels: 1 });
+    const res = cg(A, b, { rtol, preconditioner: M, maxIterations: opts.maxIterations ?? 2000 });
+    u = res.x; iterations = res.iterations; relativeResidual = res.relativeResidual; pinnedDofs = op.clusters.pinnedDofs;
+  } else {
+    // lateral axes periodic (zero mean lateral strain); pins: per laterally-periodic cluster the two
+    // in-plane components of one node, plus one in-plane component of a far node when the cluster
+    // does not wrap laterally (then the rotation about the thickness axis is free too)
+    const per: [boolean, boolean, boolean] = [true, true, true];
+    per[axis] = false;
+    const rep = periodicRepOf(op, per);
+    const pc = periodicClusters(material, rve.shape, per);
+    const [nx, ny] = rve.shape;
+    const vpos = (v: number): number[] => [v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))];
+    const first = new Int32Array(pc.count + 1).fill(-1), far = new Int32Array(pc.count + 1).fill(-1), farD = new Float64Array(pc.count + 1).fill(-1);
+    for (let v = 0; v < material.length; v++) { const l = pc.labels[v]; if (l > 0 && first[l] < 0) first[l] = v; }
+    for (let v = 0; v < material.length; v++) {
+      const l = pc.labels[v];
+      if (l === 0 || pc.wrapRank[l] > 0) continue;
+      const p = vpos(v), q = vpos(first[l]);
+      const d = (p[la] - q[la]) ** 2 + (p[lb] - q[lb]) ** 2;
+      if (d > farD[l]) { farD[l] = d; far[l] = v; }
+    }
+    const pins = new Set<number>();
+    for (let l = 1; l <= pc.count; l++) {
+      const r1 = rep.of(op.nodeOfVoxelCorner(first[l]));
+      pins.add(3 * r1 + la); pins.add(3 * r1 + lb);
+      if (pc.wrapRank[l] === 0) {
+        // the rotation about n moves a second node perpendicular to its in-plane separation from
+        // the first: pin that component (a single column of voxels: the neighbouring corner along la)
+        const [NX, NY] = op.nodeShape;
+        if (farD[l] > 0) {
+          const p = vpos(far[l]), q = vpos(first[l]);
+          pins.add(3 * rep.of(op.nodeOfVoxelCorner(far[l])) + (Math.abs(p[la] - q[la]) >= Math.abs(p[lb] - q[lb]) ? lb : la));
+        } else {
+          pins.add(3 * rep.of(op.nodeOfVoxelCorner(first[l]) + [1, NX, NX * NY][la]) + lb);
+        }
+      }
+    }
+    const red = periodicReduction(op, rep, pins);
+    const bp = new Float64Array(red.n);
+    red.Pt.apply(b, bp);
+    const M = new SmoothedAggregationPreconditioner(red.A, { nearNullSpace: red.modes, nodeOfUnknown: red.nodeOfUnknown, smoothedLevels: 1 });
+    const res = cg(red.A, bp, { rtol, preconditioner: M, maxIterations: opts.maxIterations ?? 2000 });
+    u = new Float64Array(op.n);
+    red.P.apply(res.x, u);
+    iterations = res.iterations; relativeResidual = res.relativeResidual; pinnedDofs = pins.size; unknowns = red.n;
   }
-  const U = op.fullDisplacement(res.x);
+  const seconds = (performance.now() - t0) / 1000;
+  if (!(relativeResidual <= rtol * 10)) {
+    throw new Error(`swell: CG did not converge (relative residual ${relativeResidual.toExponential(2)} after ${iterations} iterations, rtol ${rtol})`);
+  }
+  const U = op.fullDisplacement(u);
   const fields = op.fields(U, field);
 
   // thickness change: per in-plane node column, the system node nearest the separator side
   const [NX, NY, NZ] = op.nodeShape;
   const nodeDims = [NX, NY, NZ];
-  const [la, lb] = lateralAxes;
   const nA = nodeDims[la], nB = nodeDims[lb], nN = nodeDims[axis];
   const sign = rve.separatorSide === 'high' ? 1 : -1;
   let sum = 0, columns = 0;
@@ -251,7 +330,7 @@ export function swell(opts: SwellOptions): SwellResult {
     voxelSize_m: [...rve.voxelSize] as [number, number, number],
     thicknessAxis: 'xyz'[axis],
     separatorSide: rve.separatorSide,
-    boundaryConditions: { collector: 'u_n = 0 + minimal in-plane rigid-body pins', lateral: lateral === 'roller' ? 'roller (u·n = 0)' : 'free', top: topText, periodic: false },
+    boundaryConditions: { collector: 'u_n = 0 + minimal in-plane rigid-body pins', lateral: lateral === 'roller' ? 'roller (u·n = 0)' : lateral === 'periodic' ? 'periodic (zero mean lateral strain)' : 'free', top: topText, periodic },
     thickness_m: thickness,
     thicknessChange_m: columns > 0 ? sum / columns : Number.NaN,
     thicknessStrain: columns > 0 ? sum / columns / thickness : Number.NaN,
@@ -259,12 +338,12 @@ export function swell(opts: SwellOptions): SwellResult {
     meanSolidStrain: meanSolid.map((s) => (kept > 0 ? s / kept : Number.NaN)),
     phases: stats,
     removedVoxels: removed,
-    pinnedDofs: op.clusters.pinnedDofs,
-    unknowns: op.n,
-    solver: { method: 'cg', preconditioner: 'smoothed-aggregation AMG (rigid-body modes)', iterations: res.iterations, relativeResidual: res.relativeResidual, rtol, seconds },
+    pinnedDofs,
+    unknowns,
+    solver: { method: 'cg', preconditioner: 'smoothed-aggregation AMG (rigid-body modes)', iterations, relativeResidual, rtol, seconds },
     ...(orientations ? { orientations } : {}),
   };
-  return { operator: op, displacement: U, fields, eigenstrain: field, summary };
+  return { operator: op, displacement: U, fields, eigenstrain: field, ...(label ? { orientationLabel: label } : {}), summary };
 }
 
 function phaseStatistics(p: SwellPhase, phase: Uint8Array, op: ElasticityOperator, f: ElasticFields, dV: number): PhaseStatistics {

@@ -81,4 +81,35 @@ describe('chemical strain', () => {
     expect(() => compileLatticeTable({ ...table, cite: 'Nope' }, 'c.yaml')).toThrow(/c\.yaml: cite/);
     expect(() => compileLatticeTable({ ...table, extra: 1 }, 'd.yaml')).toThrow(InputError);
   });
+
+  it('shipped lattice tables load, cite their source, and show the Ni-rich c-axis collapse', async () => {
+    const { LATTICE_DIR, latticeForMaterial, loadLatticeRef } = await import('../../../src/io/mechanics-inputs.js');
+    const { existsSync } = await import('node:fs');
+    const nmc811 = loadLatticeRef('NMC811_deBiasi2017', '--lattice');
+    const nmc622 = loadLatticeRef('NMC622_deBiasi2017', '--lattice');
+    for (const t of [nmc811, nmc622]) {
+      expect(t.file.citations.find((c) => c.key === t.file.cite)!.ref).toMatch(/doi:10\./);
+      expect(t.file.note).toMatch(/APPROXIMATE/);
+      for (const m of t.file.materials ?? []) expect(existsSync(`${LATTICE_DIR}/../${m}.yaml`)).toBe(true);
+      // a contracts monotonically from x = 1 down to x ≈ 0.3 (TM oxidation), by 1.5–2.5 %
+      expect(t.a(0.3) / t.a(1) - 1).toBeLessThan(-0.015);
+      expect(t.a(0.3) / t.a(1) - 1).toBeGreaterThan(-0.025);
+      // c expands first (max near x ≈ 0.45, +1.5–2 %)
+      const xs = t.file.x, cs = t.file.latticeC_m;
+      const iMax = cs.indexOf(Math.max(...cs));
+      expect(xs[iMax]).toBeGreaterThan(0.35);
+      expect(xs[iMax]).toBeLessThan(0.55);
+      expect(cs[iMax] / t.c(1) - 1).toBeGreaterThan(0.015);
+    }
+    // NMC811: collapse at low x (H2 → H3): c(0.1) below the pristine c by > 2 %; volume below −5 %
+    // (Kondrakov et al. 2017: about −5 % for NCM811 charged to 4.3 V)
+    const [ea, ec] = nmc811.strains(0.1, 1);
+    expect(ec).toBeLessThan(-0.02);
+    expect((1 + ea) ** 2 * (1 + ec) - 1).toBeLessThan(-0.05);
+    // NMC622 collapses less over the same window
+    expect(nmc622.strains(0.2, 1)[1]).toBeGreaterThan(nmc811.strains(0.2, 1)[1]);
+    // the material link used by `swell` when no --lattice is given
+    expect(latticeForMaterial('NMC811_OKane2022')?.id).toBe('NMC811_deBiasi2017');
+    expect(latticeForMaterial('graphite_OKane2022')).toBeUndefined();
+  });
 });
