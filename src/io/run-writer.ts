@@ -6,7 +6,8 @@
  *   scenario.resolved.yaml        at start(): the resolved scenario, YAML, version header comment
  *   timeseries.csv                one line per timeseries() call, streamed (header written at once)
  *   fields/fields_NNNN.vti        per snapshot: cell data = the snapshot fields
- *   particles/particles_NNNN.csv  per snapshot: the particle table
+ *   particles/particles_NNNN.csv  per snapshot: the particle table (+ the mechanics columns
+ *                                 when the rows carry them)
  *   fields.pvd                    ParaView collection of the snapshots, rewritten after each one
  *   summary.json                  at finish(): the RunSummary + snapshot list + file list
  *   voltage.svg, current.svg      at finish(): plots of the recorded rows (Vega-Lite)
@@ -56,10 +57,15 @@ export const PARTICLE_SNAPSHOT_COLUMNS = [
   'current_density_abs_mean_A_m2',
 ] as const satisfies readonly (keyof ParticleSnapshotRow)[];
 
+/** Extra columns of particles_NNNN.csv, written only when the rows carry them (snapshot mechanics). */
+export const PARTICLE_MECHANICS_COLUMNS = [
+  'von_mises_max_Pa', 'von_mises_mean_Pa', 'hydrostatic_mean_Pa', 'volume_change',
+] as const satisfies readonly (keyof ParticleSnapshotRow)[];
+
 // Compile-time check that the column lists name every field.
 type Missing<T, C extends readonly (keyof T)[]> = Exclude<keyof T, C[number]>;
 const allTimeseriesColumns: [Missing<TimeseriesRow, typeof TIMESERIES_COLUMNS>] extends [never] ? true : never = true;
-const allParticleColumns: [Missing<ParticleSnapshotRow, typeof PARTICLE_SNAPSHOT_COLUMNS>] extends [never] ? true : never = true;
+const allParticleColumns: [Exclude<Missing<ParticleSnapshotRow, typeof PARTICLE_SNAPSHOT_COLUMNS>, (typeof PARTICLE_MECHANICS_COLUMNS)[number]>] extends [never] ? true : never = true;
 void allTimeseriesColumns; void allParticleColumns;
 
 export const RUN_FILES = {
@@ -254,7 +260,9 @@ export class RunWriter implements RunRecorder {
       shape: this.grid.shape, spacing: this.grid.voxelSize, origin: this.grid.origin, cellData,
       fieldData: { TimeValue: [s.time_s], snapshot: JSON.stringify(meta) },
     });
-    const lines = [PARTICLE_SNAPSHOT_COLUMNS.join(','), ...s.particles.map((p) => csvLine(p, PARTICLE_SNAPSHOT_COLUMNS, 'particle row'))];
+    const pCols: readonly (keyof ParticleSnapshotRow & string)[] = s.particles.some((p) => p.von_mises_max_Pa !== undefined)
+      ? [...PARTICLE_SNAPSHOT_COLUMNS, ...PARTICLE_MECHANICS_COLUMNS] : PARTICLE_SNAPSHOT_COLUMNS;
+    const lines = [pCols.join(','), ...s.particles.map((p) => csvLine(p, pCols, 'particle row'))];
     await writeFile(join(this.dir, files.particles), lines.join('\n') + '\n', 'utf8');
     this.snapshots.push({ index: s.index, time_s: s.time_s, soc: s.soc, reason: s.reason, file: files.fields });
     this.files.add(files.fields).add(files.particles);

@@ -40,7 +40,10 @@ import { phaseByName, type PhaseDef, type PhaseRole, type Rve } from '../mesh/rv
 import type { PorousTransport } from '../physics/concentrated-electrolyte.js';
 import { compileMaterial, type Material, type MaterialKind } from '../physics/material-law.js';
 import { parseProtocol } from '../sim/protocol.js';
-import type { ActivePhaseSpec, LinearSolverSpec, OutputSpec, ScenarioSpec, TimeSpec, WorkingElectrodeSpec } from '../sim/scenario-spec.js';
+import type { ActivePhaseSpec, LinearSolverSpec, MechanicsPhaseSpec, MechanicsSpec, OutputSpec, ScenarioSpec, TimeSpec, WorkingElectrodeSpec } from '../sim/scenario-spec.js';
+import type { TopCondition } from '../sim/swell.js';
+import { LinearElastic } from '../physics/linear-elastic.js';
+import { volumetricStrainLaw } from '../physics/chemical-strain.js';
 import { DEFAULT_PACK } from './generate-options.js';
 import { RVE_FILES } from './rve-output.js';
 import { validate } from './schema.js';
@@ -73,7 +76,7 @@ export const REQUIRED_MATERIAL_KEYS: Record<'active' | 'electrolyte' | 'counter-
 };
 
 /** SI unit suffix of the `k_<unit>` form of a quantity key. */
-const SUFFIX: Partial<Record<Dimension, string>> = { length: 'm', time: 's', temperature: 'K', conductivity: 'S_m', concentration: 'mol_m3' };
+const SUFFIX: Partial<Record<Dimension, string>> = { length: 'm', time: 's', temperature: 'K', conductivity: 'S_m', concentration: 'mol_m3', pressure: 'Pa' };
 
 export interface LoadScenarioOptions {
   /**
@@ -738,6 +741,142 @@ function buildOutput(r: Reader, o: Obj): { spec: OutputSpec; resolved: Obj } {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Mechanics (one-way diffusion-induced stress at the snapshots; src/sim/run-mechanics.ts)
+
+const MECHANICS_DEFAULTS = { lateral: 'free', top: 'free', orientationSeed: 1, rtol: 1e-8 } as const;
+
+function parseTop(r: Reader, v: unknown): { top: TopCondition; text: string } {
+  const key = 'mechanics.top';
+  if (typeof v === 'object' && v !== null) {
+    // { pressure: 0.3 MPa } (what `--set 'mechanics.top=pressure: 0.3 MPa'` parses to) or { pressure_Pa: 3e5 }
+    const p = r.quantity(v as Obj, 'pressure', 'pressure', key);
+    if (p === undefined) r.fail(key, 'expected free, fixed or "pressure: <value>" (e.g. "pressure: 0.3 MPa")');
+    if (!(p >= 0 && Number.isFinite(p))) r.fail(`${key}.pressure`, `must be ≥ 0, got ${p}`);
+    return { top: { kind: 'pressure', pascal: p }, text: `pressure: ${p} Pa` };
+  }
+  const text = String(v).trim();
+  if (text === 'free' || text === 'fixed') return { top: { kind: text }, text };
+  const m = /^pressure\s*:\s*(.+)$/.exec(text);
+  if (!m) r.fail(key, `expected free, fixed or "pressure: <value>" (e.g. "pressure: 0.3 MPa"), got "${text}"`);
+  const p = parseQuantity(m[1].trim(), 'pressure', r.at(key));
+  if (!(p >= 0 && Number.isFinite(p))) r.fail(key, `pressure must be ≥ 0, got ${m[1].trim()}`);
+  return { top: { kind: 'pressure', pascal: p }, text: `pressure: ${p} Pa` };
+}
+
+/**
+ * The `mechanics` block. Absent or `enabled: false`: off (spec undefined). Solid phases: every
+ * active phase (E, ν from its material file unless `elastic.<phase>` overrides them) plus every
+ * phase named under `elastic`; all others are void.
+ */
+async function buildMechanics(r: Reader, m: Obj | undefined, rve: Rve, electrode: WorkingElectrodeSpec): Promise<{ spec?: MechanicsSpec; resolved?: Obj }> {
+  if (m === undefined) return {};
+  if (m.enabled !== true) return { resolved: { enabled: false } };
+  const at = 'mechanics';
+  const lateral = (m.lateral as MechanicsSpec['lateral'] | undefined) ?? MECHANICS_DEFAULTS.lateral;
+  const { top, text: topText } = parseTop(r, m.top ?? MECHANICS_DEFAULTS.top);
+  const orientationSeed = (m.orientationSeed as number | undefined) ?? MECHANICS_DEFAULTS.orientationSeed;
+  const rtol = (m.rtol as number | undefined) ?? MECHANICS_DEFAULTS.rtol;
+  const phaseList = rve.phases.map((p) => `${p.name}:${p.role}`).join(', ');
+  const elastic = (m.elastic ?? {}) as Record<string, Obj>;
+  const lattice = (m.lattice ?? {}) as Record<string, string>;
+  const overrides = new Map<number, { E: number; nu: number; record: Obj }>();
+  for (const [name, o] of Object.entries(elastic)) {
+    const key = `${at}.elastic.${name}`;
+    const phase = phaseByName(rve, name);
+    if (!phase) r.fail(key, `no phase "${name}" in the RVE (its phases: ${phaseList})`);
+    if (phase.role === 'electrolyte' || phase.role === 'ignore') r.fail(key, `phase "${name}" has role ${phase.role}: it carries no stiffness`);
+    const E = r.quantity(o, 'youngsModulus', 'pressure', key);
+    if (E === undefined) r.fail(`${key}.youngsModulus`, 'missing (e.g. 0.5 GPa)');
+    if (o.poissonRatio === undefined) r.fail(`${key}.poissonRatio`, 'missing (e.g. 0.3)');
+    const nu = o.poissonRatio as number;
+    try { new LinearElastic(E, nu, key); } catch (err) {
+      if (err instanceof InputError) r.fail(key, err.reason);
+      throw err;
+    }
+    overrides.set(phase.id, { E, nu, record: { youngsModulus_Pa: E, poissonRatio: nu } });
+  }
+  for (const name of Object.keys(lattice)) {
+    const phase = phaseByName(rve, name);
+    if (!phase) r.fail(`${at}.lattice.${name}`, `no phase "${name}" in the RVE (its phases: ${phaseList})`);
+    if (phase.role !== 'active') r.fail(`${at}.lattice.${name}`, `phase "${name}" has role ${phase.role}; lattice strains apply to active phases`);
+  }
+  // mechanics-inputs imports this module (MATERIALS_DIR): load it once this module is evaluated
+  const { latticeForMaterial, loadLatticeRef } = await import('./mechanics-inputs.js');
+  const isPath = (t: string) => /\.(ya?ml|json)$/i.test(t) || t.includes('/') || t.includes('\\');
+  const phases: MechanicsPhaseSpec[] = [];
+  const resolvedLattice: Obj = {};
+  const { soc0, soc100 } = electrode.stoichiometry;
+  for (const a of electrode.active) {
+    const phase = rve.phases.find((p) => p.id === a.phaseId)!;
+    const mat = a.material;
+    const ov = overrides.get(phase.id);
+    let E: number, nu: number, source: string;
+    if (ov) { E = ov.E; nu = ov.nu; source = `${at}.elastic.${phase.name}`; } else {
+      if (!mat.has('youngsModulus_Pa') || !mat.has('poissonRatio')) {
+        r.fail(`${at}.elastic.${phase.name}`, `missing: ${mat.id} has no ${mat.has('youngsModulus_Pa') ? 'poissonRatio' : 'youngsModulus_Pa'}; give youngsModulus and poissonRatio for phase ${phase.name}`);
+      }
+      try { ({ E, nu } = LinearElastic.fromMaterial(mat)); } catch (err) {
+        if (err instanceof InputError) r.fail(`${at}.elastic.${phase.name}`, `${err.source}: ${err.reason}`);
+        throw err;
+      }
+      source = mat.id;
+    }
+    const key = `${at}.lattice.${phase.name}`;
+    const ref = lattice[phase.name];
+    let chemicalStrain: MechanicsPhaseSpec['chemicalStrain'];
+    const table = ref === 'none' ? undefined : ref !== undefined
+      ? withKey(r, key, () => loadLatticeRef(isPath(ref) ? r.path(ref) : ref, key))
+      : withKey(r, key, () => latticeForMaterial(mat.id));
+    if (table) {
+      for (const x of [soc0, soc100]) {
+        if (!table.inRange(x)) r.fail(key, `x = ${x} (electrode.stoichiometry) is outside the table ${table.id} (x ∈ [${table.file.x[0]}, ${table.file.x[table.file.x.length - 1]}])${ref === undefined ? `; "${phase.name}: none" selects the isotropic law` : ''}`);
+      }
+      chemicalStrain = { kind: 'lattice', table };
+      resolvedLattice[phase.name] = ref !== undefined && isPath(ref) ? r.path(ref) : table.id;
+    } else {
+      try { volumetricStrainLaw(mat, soc0); } catch (err) {
+        if (err instanceof InputError) r.fail(key, `${mat.id} has no volumeChange and no partialMolarVolume_m3_mol (no isotropic chemical strain law), and no lattice table applies: give one (${key}: <table id or file>)`);
+        throw err;
+      }
+      chemicalStrain = { kind: 'isotropic', material: mat };
+      resolvedLattice[phase.name] = 'none';
+    }
+    phases.push({ phaseId: phase.id, name: phase.name, youngsModulus: E, poissonRatio: nu, elasticSource: source, chemicalStrain });
+  }
+  for (const [id, ov] of overrides) {
+    if (phases.some((p) => p.phaseId === id)) continue;
+    const phase = rve.phases.find((p) => p.id === id)!;
+    phases.push({ phaseId: id, name: phase.name, youngsModulus: ov.E, poissonRatio: ov.nu, elasticSource: `${at}.elastic.${phase.name}`, chemicalStrain: { kind: 'none' } });
+  }
+  if (top.kind === 'pressure') {
+    // the pressure acts on the solid voxel faces in the separator-side plane of the grid
+    const solid = new Uint8Array(256);
+    for (const p of phases) solid[p.phaseId] = 1;
+    const [nx, ny, nz] = rve.shape, ax = rve.thicknessAxis, layer = rve.separatorSide === 'high' ? rve.shape[ax] - 1 : 0;
+    let any = false;
+    for (let z = 0, v = 0; z < nz && !any; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, v++) if ([x, y, z][ax] === layer && solid[rve.phase[v]]) { any = true; break; }
+    if (!any) {
+      const sep = rve.phases.filter((p) => p.role === 'separator').map((p) => p.name);
+      r.fail(`${at}.top`, `the pressure acts on solid voxels at the separator-side face, and there are none${sep.length ? `: give the separator elastic constants (${at}.elastic.${sep[0]})` : ''}`);
+    }
+  }
+  const resolvedElastic: Obj = {};
+  for (const [id, ov] of overrides) resolvedElastic[rve.phases.find((p) => p.id === id)!.name] = ov.record;
+  return {
+    spec: { enabled: true, lateral, top, phases, orientationSeed, rtol },
+    resolved: { enabled: true, lateral, top: topText, ...(overrides.size > 0 ? { elastic: resolvedElastic } : {}), lattice: resolvedLattice, orientationSeed, rtol },
+  };
+}
+
+/** Run `fn`, re-labelling its InputErrors with the scenario key. */
+function withKey<T>(r: Reader, key: string, fn: () => T): T {
+  try { return fn(); } catch (err) {
+    if (err instanceof InputError && !err.source.startsWith(r.file)) r.fail(key, err.source === key ? err.reason : `${err.source}: ${err.reason}`);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Loading
 
 let schemaCache: Record<string, unknown> | undefined;
@@ -786,6 +925,7 @@ export async function loadScenario(fileOrName: string, opts: LoadScenarioOptions
   const linear = buildLinearSolver(r, solverBlock.linear);
   const time = buildTime(r, (solverBlock.time ?? {}) as Obj);
   const output = buildOutput(r, (d.output ?? {}) as Obj);
+  const mechanics = await buildMechanics(r, d.mechanics as Obj | undefined, rve, electrode.spec);
 
   const resolved: Obj = {
     name,
@@ -799,6 +939,7 @@ export async function loadScenario(fileOrName: string, opts: LoadScenarioOptions
     protocol: d.protocol,
     solver: { linear: linear.resolved, time: time.resolved },
     output: output.resolved,
+    ...(mechanics.resolved ? { mechanics: mechanics.resolved } : {}),
   };
   const allOverrides = [...((d.overrides as string[] | undefined) ?? []), ...applied];
   if (allOverrides.length > 0) resolved.overrides = allOverrides;
@@ -815,6 +956,7 @@ export async function loadScenario(fileOrName: string, opts: LoadScenarioOptions
     protocol,
     solver: { linear: linear.spec, time: time.spec },
     output: output.spec,
+    ...(mechanics.spec ? { mechanics: mechanics.spec } : {}),
     resolved,
   };
 }

@@ -49,6 +49,16 @@ export interface ParticleSnapshotRow {
   soc_change: number;
   /** Area-weighted mean |j| over its interface faces [A/m²]. */
   current_density_abs_mean_A_m2: number;
+  /**
+   * With snapshot mechanics only (scenario `mechanics.enabled`; NaN when none of the particle's
+   * voxels is in the elastic problem): max and mean von Mises stress over its voxels [Pa], mean
+   * hydrostatic stress [Pa] (tension positive), and its volume change ΔV/V = mean tr ε (total
+   * strain relative to the start of the run).
+   */
+  von_mises_max_Pa?: number;
+  von_mises_mean_Pa?: number;
+  hydrostatic_mean_Pa?: number;
+  volume_change?: number;
 }
 
 export interface Snapshot {
@@ -88,6 +98,8 @@ export interface RunSummary {
   wallTime_s: number;
   couplings: Record<string, boolean | string>;
   rve: Record<string, unknown>;
+  /** Snapshot mechanics (scenario `mechanics.enabled`): set-up and per-snapshot results. */
+  mechanics?: Record<string, unknown>;
   snapshots: { index: number; time_s: number; soc: number; reason: string; file: string }[];
 }
 

@@ -26,6 +26,7 @@ import { ConcentratedElectrolyte } from '../physics/concentrated-electrolyte.js'
 import { FARADAY } from '../physics/constants.js';
 import { BdfIntegrator, bdfCoefficients, TimeStepError, type StepInfo } from '../time/bdf.js';
 import type { Condition, CurrentSpec, ProtocolStep } from './protocol.js';
+import { RunMechanics } from './run-mechanics.js';
 import type { ParticleSnapshotRow, RunRecorder, RunSummary, TimeseriesRow } from './run-recorder.js';
 import type { ScenarioSpec } from './scenario-spec.js';
 
@@ -141,6 +142,10 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
     c_s_mean_mol_m3: s.csMean, c_e_mean_mol_m3: s.ceMean, c_e_min_mol_m3: s.ceMin, c_e_max_mol_m3: s.ceMax,
   });
   const record = (row: TimeseriesRow) => { rows.push(row); recorder.timeseries(row); };
+  // snapshot mechanics (one-way, src/sim/run-mechanics.ts): built at the first snapshot (t = 0,
+  // whose stoichiometry is the stress-free reference), then one solve per snapshot
+  let mech: RunMechanics | undefined;
+  const mechSnapshots: Record<string, unknown>[] = [];
   const snapshot = async (reason: string, s: CellState) => {
     const pm = particleMeans(model, y, partInfo);
     const particles: ParticleSnapshotRow[] = partInfo.ids.map((id, k) => ({
@@ -150,7 +155,30 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
     }));
     const fields = model.fields(y);
     const soc = socOf(s.meanStoichiometry);
-    await recorder.snapshot({ index: snapIndex, time_s: t, soc, voltage_V: s.voltage, reason, fields: [...fields, { name: 'phase', data: spec.rve.phase }, ...(spec.rve.particle ? [{ name: 'particle', data: spec.rve.particle }] : [])], particles });
+    const extra: { name: string; data: Float64Array }[] = [];
+    if (spec.mechanics?.enabled) {
+      const x = fields.find((f) => f.name === 'stoichiometry')!.data;
+      mech ??= new RunMechanics(spec.rve, spec.mechanics, Float64Array.from(x));
+      let m: ReturnType<RunMechanics['solve']>;
+      try {
+        m = mech.solve(x);
+      } catch (err) {
+        // a mechanics solve that fails ends the run like a failed step: outputs so far stay valid
+        throw new RunError(`mechanics at snapshot ${snapIndex} (t = ${t.toFixed(3)} s): ${(err as Error).message}`, summaryOf('incomplete'));
+      }
+      extra.push(...(m.fields as { name: string; data: Float64Array }[]));
+      particles.forEach((row, k) => {
+        const pmech = m.particles.get(partInfo.ids[k]);
+        row.von_mises_max_Pa = pmech?.vonMisesMax ?? Number.NaN; row.von_mises_mean_Pa = pmech?.vonMisesMean ?? Number.NaN;
+        row.hydrostatic_mean_Pa = pmech?.hydrostaticMean ?? Number.NaN; row.volume_change = pmech?.volumeChange ?? Number.NaN;
+      });
+      mechSnapshots.push({
+        index: snapIndex, time_s: t, thicknessChange_m: m.thicknessChange_m, thicknessStrain: m.thicknessStrain,
+        meanSolidStrain: m.meanSolidStrain, meanActiveStrain: m.meanActiveStrain, maxVonMises_Pa: m.maxVonMises_Pa, maxEigenstrain: m.maxEigenstrain,
+        cgIterations: m.iterations, relativeResidual: m.relativeResidual, seconds: m.seconds,
+      });
+    }
+    await recorder.snapshot({ index: snapIndex, time_s: t, soc, voltage_V: s.voltage, reason, fields: [...fields, ...extra, { name: 'phase', data: spec.rve.phase }, ...(spec.rve.particle ? [{ name: 'particle', data: spec.rve.particle }] : [])], particles });
     snapshots.push({ index: snapIndex, time_s: t, soc, reason, file: `fields/fields_${String(snapIndex).padStart(4, '0')}.vti` });
     snapIndex++;
   };
@@ -170,8 +198,9 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
       couplings: {
         solidDiffusion: true, electronConduction: true, electrolyte: 'concentrated solution (κ, D, t₊, TDF of c_e)',
         butlerVolmer: 'per voxel face, corrected areas, surface concentration extrapolated', counterElectrode: 'Li metal (Butler–Volmer)',
-        mechanics: false, stressInPotential: false, thermal: 'isothermal',
+        mechanics: spec.mechanics?.enabled ? 'one-way, solved at snapshots' : false, stressInPotential: false, thermal: 'isothermal',
       },
+      ...(mech ? { mechanics: { ...mech.setupSummary(), snapshots: mechSnapshots } } : {}),
       rve: {
         shape: spec.rve.shape, voxelSize_m: spec.rve.voxelSize, activeVoxels: model.nS, conductingVoxels: model.nP, electrolyteVoxels: model.nE,
         reactionArea_m2: model.reactionArea, collectorArea_m2: area, activeVoxelsNotConnectedToCollector: model.activeVoxelsNotConnected, floatingConductorVoxels: model.floatingConductorVoxels,
@@ -185,9 +214,9 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
   const resolveI = (c: CurrentSpec) => currentValue(c, capacity, area);
   await recorder.start(spec.resolved);
   record(makeRow(0, 0, st));
-  await snapshot('start', st);
 
   try {
+    await snapshot('start', st);
     for (let si = 0; si < spec.protocol.length; si++) {
       const step = spec.protocol[si];
       // control

@@ -16,7 +16,9 @@ import type { Rve } from '../mesh/rve.js';
 import type { Material } from '../physics/material-law.js';
 import type { PorousTransport } from '../physics/concentrated-electrolyte.js';
 import type { KrylovMethod } from '../linalg/solve-options.js';
+import type { LatticeTable } from '../physics/chemical-strain.js';
 import type { ProtocolStep } from './protocol.js';
+import type { TopCondition } from './swell.js';
 
 export interface ActivePhaseSpec {
   /** Phase id in the RVE (role `active`). */
@@ -95,6 +97,41 @@ export interface OutputSpec {
   plot: boolean;
 }
 
+/** One solid phase of the snapshot mechanics (src/sim/run-mechanics.ts). */
+export interface MechanicsPhaseSpec {
+  /** Phase id in the RVE. */
+  phaseId: number;
+  name: string;
+  /** Young's modulus [Pa] and Poisson's ratio. */
+  youngsModulus: number;
+  poissonRatio: number;
+  /** Where E and ν came from (material id, or `mechanics.elastic.<phase>`). */
+  elasticSource: string;
+  /**
+   * Chemical strain relative to the run's initial stoichiometry: `isotropic` from the active
+   * material's volumeChange (or partialMolarVolume_m3_mol), `lattice` from a lattice-parameter
+   * table rotated by a random orientation per particle, `none` for passive phases (CBD, …).
+   */
+  chemicalStrain: { kind: 'none' } | { kind: 'isotropic'; material: Material } | { kind: 'lattice'; table: LatticeTable };
+}
+
+/**
+ * One-way diffusion-induced stress, solved at every snapshot (quasi-static linear elasticity, no
+ * history): σ at a snapshot depends only on the stoichiometry field then. Present only when the
+ * scenario's `mechanics.enabled` is true.
+ */
+export interface MechanicsSpec {
+  enabled: true;
+  lateral: 'free' | 'roller' | 'periodic';
+  top: TopCondition;
+  /** The phases that carry stiffness; every other phase is void. */
+  phases: MechanicsPhaseSpec[];
+  /** Seed of the random particle orientations (lattice strains). */
+  orientationSeed: number;
+  /** Relative residual of the CG solves. */
+  rtol: number;
+}
+
 export interface ScenarioSpec {
   /** Scenario name (file stem or `name:` key). */
   name: string;
@@ -112,6 +149,8 @@ export interface ScenarioSpec {
   protocol: ProtocolStep[];
   solver: { linear: LinearSolverSpec; time: TimeSpec };
   output: OutputSpec;
+  /** Snapshot mechanics (absent: off). */
+  mechanics?: MechanicsSpec;
   /** The scenario with every value resolved (SI numbers, material ids, preset names), written as scenario.resolved.yaml. */
   resolved: Record<string, unknown>;
 }

@@ -20,6 +20,9 @@
  * Solid clusters (6-connected) that do not touch the current-collector face hold on to nothing and
  * are removed (reported in `removedVoxels`).
  * Solve: CG preconditioned by smoothed-aggregation AMG with the rigid-body near-null space.
+ * The pieces are exported for re-use with changing eigenstrains (src/sim/run-mechanics.ts):
+ * `buildSwellSystem` (operator + BCs + preconditioner, once), `solveSwellSystem` (one load),
+ * `separatorSurfaceDisplacement`, `meanKeptStrain`, `phaseStatistics`.
  */
 import { InputError } from '../core/errors.js';
 import type { Axis } from '../core/volume.js';
@@ -209,8 +212,33 @@ function solidMaterial(rve: Rve, phases: SwellPhase[]): { material: Uint16Array;
   return { material, removed, solidVoxels };
 }
 
-/** Run the swelling problem. */
-export function swell(opts: SwellOptions): SwellResult {
+/**
+ * The assembled, factorised swelling problem of an RVE: operator, boundary conditions and AMG
+ * preconditioner, built once; `solveSwellSystem` then solves it for any eigenstrain field (the
+ * geometry, stiffness and boundary conditions do not depend on the eigenstrain).
+ */
+export interface SwellSystem {
+  rve: Rve;
+  lateral: 'free' | 'roller' | 'periodic';
+  top: TopCondition;
+  periodic: boolean;
+  op: ElasticityOperator;
+  /** Kept material id per voxel (0: void or removed). */
+  material: Uint16Array;
+  removed: number;
+  solidVoxels: number;
+  /** Load of the separator-face pressure (free-DOF vector), or null. */
+  pressureLoad: Float64Array | null;
+  pinnedDofs: number;
+  unknowns: number;
+  /** Seconds spent building the matrix and preconditioner. */
+  setupSeconds: number;
+  /** Solve A u = b (b over the operator's free DOFs); returns u over the operator's free DOFs. */
+  solve(b: Float64Array, rtol: number, maxIterations: number): { u: Float64Array; iterations: number; relativeResidual: number };
+}
+
+/** Build the operator, boundary conditions and preconditioner of the swelling problem (see the file header). */
+export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'lateral' | 'top'>): SwellSystem {
   const { rve, phases } = opts;
   const lateral = opts.lateral ?? 'free';
   const top = opts.top ?? { kind: 'free' };
@@ -232,75 +260,100 @@ export function swell(opts: SwellOptions): SwellResult {
   const periodic = lateral === 'periodic';
   const op = new ElasticityOperator({ shape: rve.shape, spacing: rve.voxelSize, material, stiffness, dirichlet, floatingClusters: periodic ? 'keep' : 'pin' });
 
-  const { field, orientations, label } = swellEigenstrain(opts);
-  const b = op.rhs({ eigenstrain: field });
+  let pressureLoad: Float64Array | null = null;
   if (top.kind === 'pressure') {
     if (!(top.pascal >= 0 && Number.isFinite(top.pascal))) throw new InputError('--top', `pressure must be ≥ 0, got ${top.pascal}`);
     const t = [0, 0, 0];
     t[axis] = rve.separatorSide === 'high' ? -top.pascal : top.pascal; // −p n, n the outward normal
-    const f = op.boundaryTractionLoad(axis, rve.separatorSide, t);
-    for (let i = 0; i < b.length; i++) b[i] += f[i];
+    pressureLoad = op.boundaryTractionLoad(axis, rve.separatorSide, t);
   }
-  const rtol = opts.rtol ?? 1e-8;
   const t0 = performance.now();
-  let u: Float64Array, iterations: number, relativeResidual: number, pinnedDofs: number, unknowns = op.n;
+  const base = { rve, lateral, top, periodic, op, material, removed, solidVoxels, pressureLoad };
   if (!periodic) {
     const A = op.toCsr();
     const M = new SmoothedAggregationPreconditioner(A, { nearNullSpace: op.rigidBodyModes(), nodeOfUnknown: op.aggregationNodes(), smoothedLevels: 1 });
-    const res = cg(A, b, { rtol, preconditioner: M, maxIterations: opts.maxIterations ?? 2000 });
-    u = res.x; iterations = res.iterations; relativeResidual = res.relativeResidual; pinnedDofs = op.clusters.pinnedDofs;
-  } else {
-    // lateral axes periodic (zero mean lateral strain); pins: per laterally-periodic cluster the two
-    // in-plane components of one node, plus one in-plane component of a far node when the cluster
-    // does not wrap laterally (then the rotation about the thickness axis is free too)
-    const per: [boolean, boolean, boolean] = [true, true, true];
-    per[axis] = false;
-    const rep = periodicRepOf(op, per);
-    const pc = periodicClusters(material, rve.shape, per);
-    const [nx, ny] = rve.shape;
-    const vpos = (v: number): number[] => [v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))];
-    const first = new Int32Array(pc.count + 1).fill(-1), far = new Int32Array(pc.count + 1).fill(-1), farD = new Float64Array(pc.count + 1).fill(-1);
-    for (let v = 0; v < material.length; v++) { const l = pc.labels[v]; if (l > 0 && first[l] < 0) first[l] = v; }
-    for (let v = 0; v < material.length; v++) {
-      const l = pc.labels[v];
-      if (l === 0 || pc.wrapRank[l] > 0) continue;
-      const p = vpos(v), q = vpos(first[l]);
-      const d = (p[la] - q[la]) ** 2 + (p[lb] - q[lb]) ** 2;
-      if (d > farD[l]) { farD[l] = d; far[l] = v; }
-    }
-    const pins = new Set<number>();
-    for (let l = 1; l <= pc.count; l++) {
-      const r1 = rep.of(op.nodeOfVoxelCorner(first[l]));
-      pins.add(3 * r1 + la); pins.add(3 * r1 + lb);
-      if (pc.wrapRank[l] === 0) {
-        // the rotation about n moves a second node perpendicular to its in-plane separation from
-        // the first: pin that component (a single column of voxels: the neighbouring corner along la)
-        const [NX, NY] = op.nodeShape;
-        if (farD[l] > 0) {
-          const p = vpos(far[l]), q = vpos(first[l]);
-          pins.add(3 * rep.of(op.nodeOfVoxelCorner(far[l])) + (Math.abs(p[la] - q[la]) >= Math.abs(p[lb] - q[lb]) ? lb : la));
-        } else {
-          pins.add(3 * rep.of(op.nodeOfVoxelCorner(first[l]) + [1, NX, NX * NY][la]) + lb);
-        }
+    return {
+      ...base, pinnedDofs: op.clusters.pinnedDofs, unknowns: op.n, setupSeconds: (performance.now() - t0) / 1000,
+      solve: (b, rtol, maxIterations) => {
+        const res = cg(A, b, { rtol, preconditioner: M, maxIterations });
+        return { u: res.x, iterations: res.iterations, relativeResidual: res.relativeResidual };
+      },
+    };
+  }
+  // lateral axes periodic (zero mean lateral strain); pins: per laterally-periodic cluster the two
+  // in-plane components of one node, plus one in-plane component of a far node when the cluster
+  // does not wrap laterally (then the rotation about the thickness axis is free too)
+  const per: [boolean, boolean, boolean] = [true, true, true];
+  per[axis] = false;
+  const rep = periodicRepOf(op, per);
+  const pc = periodicClusters(material, rve.shape, per);
+  const [nx, ny] = rve.shape;
+  const vpos = (v: number): number[] => [v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))];
+  const first = new Int32Array(pc.count + 1).fill(-1), far = new Int32Array(pc.count + 1).fill(-1), farD = new Float64Array(pc.count + 1).fill(-1);
+  for (let v = 0; v < material.length; v++) { const l = pc.labels[v]; if (l > 0 && first[l] < 0) first[l] = v; }
+  for (let v = 0; v < material.length; v++) {
+    const l = pc.labels[v];
+    if (l === 0 || pc.wrapRank[l] > 0) continue;
+    const p = vpos(v), q = vpos(first[l]);
+    const d = (p[la] - q[la]) ** 2 + (p[lb] - q[lb]) ** 2;
+    if (d > farD[l]) { farD[l] = d; far[l] = v; }
+  }
+  const pins = new Set<number>();
+  for (let l = 1; l <= pc.count; l++) {
+    const r1 = rep.of(op.nodeOfVoxelCorner(first[l]));
+    pins.add(3 * r1 + la); pins.add(3 * r1 + lb);
+    if (pc.wrapRank[l] === 0) {
+      // the rotation about n moves a second node perpendicular to its in-plane separation from
+      // the first: pin that component (a single column of voxels: the neighbouring corner along la)
+      const [NX, NY] = op.nodeShape;
+      if (farD[l] > 0) {
+        const p = vpos(far[l]), q = vpos(first[l]);
+        pins.add(3 * rep.of(op.nodeOfVoxelCorner(far[l])) + (Math.abs(p[la] - q[la]) >= Math.abs(p[lb] - q[lb]) ? lb : la));
+      } else {
+        pins.add(3 * rep.of(op.nodeOfVoxelCorner(first[l]) + [1, NX, NX * NY][la]) + lb);
       }
     }
-    const red = periodicReduction(op, rep, pins);
-    const bp = new Float64Array(red.n);
-    red.Pt.apply(b, bp);
-    const M = new SmoothedAggregationPreconditioner(red.A, { nearNullSpace: red.modes, nodeOfUnknown: red.nodeOfUnknown, smoothedLevels: 1 });
-    const res = cg(red.A, bp, { rtol, preconditioner: M, maxIterations: opts.maxIterations ?? 2000 });
-    u = new Float64Array(op.n);
-    red.P.apply(res.x, u);
-    iterations = res.iterations; relativeResidual = res.relativeResidual; pinnedDofs = pins.size; unknowns = red.n;
   }
+  const red = periodicReduction(op, rep, pins);
+  const M = new SmoothedAggregationPreconditioner(red.A, { nearNullSpace: red.modes, nodeOfUnknown: red.nodeOfUnknown, smoothedLevels: 1 });
+  return {
+    ...base, pinnedDofs: pins.size, unknowns: red.n, setupSeconds: (performance.now() - t0) / 1000,
+    solve: (b, rtol, maxIterations) => {
+      const bp = new Float64Array(red.n);
+      red.Pt.apply(b, bp);
+      const res = cg(red.A, bp, { rtol, preconditioner: M, maxIterations });
+      const u = new Float64Array(op.n);
+      red.P.apply(res.x, u);
+      return { u, iterations: res.iterations, relativeResidual: res.relativeResidual };
+    },
+  };
+}
+
+/** One solve of a built system for an eigenstrain field: nodal displacement (full), fields, solver numbers. */
+export function solveSwellSystem(sys: SwellSystem, field: EigenstrainField, opts: { rtol?: number; maxIterations?: number } = {}): {
+  displacement: Float64Array; fields: ElasticFields; iterations: number; relativeResidual: number; rtol: number; seconds: number;
+} {
+  const { op } = sys;
+  const b = op.rhs({ eigenstrain: field });
+  if (sys.pressureLoad) for (let i = 0; i < b.length; i++) b[i] += sys.pressureLoad[i];
+  const rtol = opts.rtol ?? 1e-8;
+  const t0 = performance.now();
+  const { u, iterations, relativeResidual } = sys.solve(b, rtol, opts.maxIterations ?? 2000);
   const seconds = (performance.now() - t0) / 1000;
   if (!(relativeResidual <= rtol * 10)) {
     throw new Error(`swell: CG did not converge (relative residual ${relativeResidual.toExponential(2)} after ${iterations} iterations, rtol ${rtol})`);
   }
   const U = op.fullDisplacement(u);
-  const fields = op.fields(U, field);
+  return { displacement: U, fields: op.fields(U, field), iterations, relativeResidual, rtol, seconds };
+}
 
-  // thickness change: per in-plane node column, the system node nearest the separator side
+/**
+ * Mean normal displacement of the separator-side solid surface (outwards positive) [m]: per
+ * in-plane node column, the system node nearest the separator side; and the columns counted.
+ */
+export function separatorSurfaceDisplacement(op: ElasticityOperator, rve: Rve, U: Float64Array): { mean: number; columns: number } {
+  const axis = rve.thicknessAxis;
+  const [la, lb] = ([0, 1, 2] as Axis[]).filter((a) => a !== axis);
   const [NX, NY, NZ] = op.nodeShape;
   const nodeDims = [NX, NY, NZ];
   const nA = nodeDims[la], nB = nodeDims[lb], nN = nodeDims[axis];
@@ -318,12 +371,34 @@ export function swell(opts: SwellOptions): SwellResult {
       break;
     }
   }
+  return { mean: columns > 0 ? sum / columns : Number.NaN, columns };
+}
+
+/** Volume-averaged strain (Voigt, engineering shear) over all kept solid voxels. */
+export function meanKeptStrain(op: ElasticityOperator, f: ElasticFields): number[] {
+  const meanSolid = new Array(6).fill(0);
+  let kept = 0;
+  for (const v of op.elementVoxel) { kept++; for (let j = 0; j < 6; j++) meanSolid[j] += f.strain[6 * v + j]; }
+  return meanSolid.map((s) => (kept > 0 ? s / kept : Number.NaN));
+}
+
+/** Run the swelling problem. */
+export function swell(opts: SwellOptions): SwellResult {
+  const { rve, phases } = opts;
+  const sys = buildSwellSystem(opts);
+  const { op, lateral, top, periodic, removed } = sys;
+  const axis = rve.thicknessAxis;
+  const { field, orientations, label } = swellEigenstrain(opts);
+  const solved = solveSwellSystem(sys, field, { rtol: opts.rtol, maxIterations: opts.maxIterations });
+  const { iterations, relativeResidual, rtol, fields } = solved;
+  const U = solved.displacement;
+  const pinnedDofs = sys.pinnedDofs, unknowns = sys.unknowns;
+  const seconds = sys.setupSeconds + solved.seconds;
+  const surf = separatorSurfaceDisplacement(op, rve, U);
+  const columns = surf.columns;
   const thickness = rve.shape[axis] * rve.voxelSize[axis];
   const dV = rve.voxelSize[0] * rve.voxelSize[1] * rve.voxelSize[2];
   const stats = phases.map((p) => phaseStatistics(p, rve.phase, op, fields, dV));
-  const meanSolid = new Array(6).fill(0);
-  let kept = 0;
-  for (const v of op.elementVoxel) { kept++; for (let j = 0; j < 6; j++) meanSolid[j] += fields.strain[6 * v + j]; }
   const topText = top.kind === 'pressure' ? `pressure ${top.pascal} Pa` : top.kind === 'fixed' ? 'fixed (u_n = 0)' : 'free';
   const summary: SwellSummary = {
     shape: [...rve.shape] as [number, number, number],
@@ -332,10 +407,10 @@ export function swell(opts: SwellOptions): SwellResult {
     separatorSide: rve.separatorSide,
     boundaryConditions: { collector: 'u_n = 0 + minimal in-plane rigid-body pins', lateral: lateral === 'roller' ? 'roller (u·n = 0)' : lateral === 'periodic' ? 'periodic (zero mean lateral strain)' : 'free', top: topText, periodic },
     thickness_m: thickness,
-    thicknessChange_m: columns > 0 ? sum / columns : Number.NaN,
-    thicknessStrain: columns > 0 ? sum / columns / thickness : Number.NaN,
+    thicknessChange_m: surf.mean,
+    thicknessStrain: surf.mean / thickness,
     surfaceColumns: columns,
-    meanSolidStrain: meanSolid.map((s) => (kept > 0 ? s / kept : Number.NaN)),
+    meanSolidStrain: meanKeptStrain(op, fields),
     phases: stats,
     removedVoxels: removed,
     pinnedDofs,
@@ -346,7 +421,7 @@ export function swell(opts: SwellOptions): SwellResult {
   return { operator: op, displacement: U, fields, eigenstrain: field, ...(label ? { orientationLabel: label } : {}), summary };
 }
 
-function phaseStatistics(p: SwellPhase, phase: Uint8Array, op: ElasticityOperator, f: ElasticFields, dV: number): PhaseStatistics {
+export function phaseStatistics(p: SwellPhase, phase: Uint8Array, op: ElasticityOperator, f: ElasticFields, dV: number): PhaseStatistics {
   const mStrain = new Array(6).fill(0), mStress = new Array(6).fill(0);
   let n = 0, vm = 0, vmMax = 0, gMax = 0, h = 0, hMin = Infinity, hMax = -Infinity, pMax = -Infinity, w = 0;
   for (const v of op.elementVoxel) {

@@ -1,0 +1,206 @@
+/**
+ * One-way diffusion-induced stress of `lithomech run`, solved at the snapshots.
+ *
+ * Quasi-static linear elasticity without history: the stress at a time depends only on the
+ * stoichiometry field at that time, so solving at the snapshot times gives exactly the fields that
+ * a solve after every time step would give there. The chemistry does not feel the stress (no
+ * stress term in the potentials or the diffusion: `stressInPotential: false`). Per-step mechanics
+ * (time series of stress) and two-way coupling are not built.
+ *
+ * Eigenstrain per voxel of an active phase, relative to the reference stoichiometry x_ref (the
+ * run's initial field, so the electrode is stress-free at t = 0):
+ *  - isotropic: ε* = [ΔV/V(x) − ΔV/V(x_ref)] / 3 · I from the material's volumeChange (or
+ *    (Ω/3) c_max (x − x_ref) from partialMolarVolume_m3_mol), src/physics/chemical-strain.ts;
+ *  - lattice: crystal-frame diag(ε_a, ε_a, ε_c) with ε_a = a(x)/a(x_ref) − 1, ε_c = c(x)/c(x_ref) − 1
+ *    from a lattice table, rotated by a random orientation per particle (seed `orientationSeed`;
+ *    the same orientations as `lithomech swell` with that seed).
+ * Passive phases with elastic constants (CBD, …) carry stiffness and no eigenstrain. The operator,
+ * boundary conditions and AMG preconditioner are built once (src/sim/swell.ts `buildSwellSystem`);
+ * each snapshot is one CG solve with the new eigenstrain load.
+ */
+import { InputError } from '../core/errors.js';
+import type { EigenstrainField } from '../assembly/elasticity-operator.js';
+import type { Rve } from '../mesh/rve.js';
+import { bungeMatrix, randomOrientations, rotatedLatticeStrain, volumetricStrainLaw } from '../physics/chemical-strain.js';
+import { LinearElastic } from '../physics/linear-elastic.js';
+import type { SnapshotField } from './run-recorder.js';
+import type { MechanicsSpec } from './scenario-spec.js';
+import { buildSwellSystem, meanKeptStrain, separatorSurfaceDisplacement, solveSwellSystem, type SwellPhase, type SwellSystem } from './swell.js';
+
+/** Per-particle mechanics of one snapshot (NaN when none of the particle's voxels is in the elastic problem). */
+export interface ParticleMechanics {
+  vonMisesMax: number;
+  vonMisesMean: number;
+  hydrostaticMean: number;
+  /** ΔV/V = mean tr ε (total strain) over the particle's voxels. */
+  volumeChange: number;
+}
+
+export interface RunMechanicsResult {
+  /** Per-voxel fields (NaN outside the kept solid), named as in the snapshot .vti. */
+  fields: SnapshotField[];
+  /** By particle id (`rve.particle`, or 1 for every active voxel without labels). */
+  particles: Map<number, ParticleMechanics>;
+  /** Mean normal displacement of the separator-side solid surface (outwards positive) [m], and per thickness. */
+  thicknessChange_m: number;
+  thicknessStrain: number;
+  /** Volume-mean strain over the kept solid, and over the kept active voxels (Voigt xx yy zz yz xz xy, engineering shear). */
+  meanSolidStrain: number[];
+  meanActiveStrain: number[];
+  maxVonMises_Pa: number;
+  /** Largest |eigenstrain| component (a scale of the load). */
+  maxEigenstrain: number;
+  iterations: number;
+  relativeResidual: number;
+  seconds: number;
+}
+
+/** Names of the per-voxel arrays, in the order they are written. */
+export const MECHANICS_FIELD_NAMES = [
+  'stress_xx', 'stress_yy', 'stress_zz', 'stress_yz', 'stress_xz', 'stress_xy',
+  'strain_xx', 'strain_yy', 'strain_zz', 'strain_yz', 'strain_xz', 'strain_xy',
+  'von_mises', 'hydrostatic_stress', 'max_principal_stress', 'strain_energy_density',
+] as const;
+
+const VOIGT = ['xx', 'yy', 'zz', 'yz', 'xz', 'xy'] as const;
+
+export class RunMechanics {
+  readonly system: SwellSystem;
+  private readonly strainOfPhase: (((x: number, xRef: number, out: Float64Array, o: number, v: number) => void) | null)[] = new Array(256).fill(null);
+  private readonly anisotropic: boolean;
+  private readonly activeLut = new Uint8Array(256);
+
+  /**
+   * @param rve the RVE (with particle labels for lattice strains)
+   * @param spec the scenario's mechanics settings
+   * @param reference stoichiometry per voxel at which the solid is stress-free (NaN outside active)
+   */
+  constructor(readonly rve: Rve, readonly spec: MechanicsSpec, readonly reference: Float64Array) {
+    if (reference.length !== rve.phase.length) throw new Error(`RunMechanics: reference has ${reference.length} values for ${rve.phase.length} voxels`);
+    const phases: SwellPhase[] = spec.phases.map((p) => ({
+      id: p.phaseId, name: p.name, elastic: new LinearElastic(p.youngsModulus, p.poissonRatio, p.elasticSource), eigenstrain: { kind: 'none' }, source: p.elasticSource,
+    }));
+    this.system = buildSwellSystem({ rve, phases, lateral: spec.lateral, top: spec.top });
+    this.anisotropic = spec.phases.some((p) => p.chemicalStrain.kind === 'lattice');
+    let matrices: Float64Array[] = [];
+    if (this.anisotropic) {
+      if (!rve.particle) throw new InputError('mechanics.lattice', 'anisotropic (lattice) chemical strain needs particle labels to orient');
+      let maxId = 0;
+      for (let v = 0; v < rve.particle.length; v++) maxId = Math.max(maxId, rve.particle[v]);
+      matrices = randomOrientations(maxId + 1, spec.orientationSeed).map((a) => bungeMatrix(a));
+    }
+    const particle = rve.particle;
+    for (const p of spec.phases) {
+      const cs = p.chemicalStrain;
+      if (cs.kind === 'none') continue;
+      this.activeLut[p.phaseId] = 1;
+      if (cs.kind === 'isotropic') {
+        const law = volumetricStrainLaw(cs.material, 0);
+        let lastRef = Number.NaN, lastRefValue = 0;
+        this.strainOfPhase[p.phaseId] = (x, xRef, out, o) => {
+          if (xRef !== lastRef) { lastRef = xRef; lastRefValue = law(xRef); }
+          const e = law(x) - lastRefValue;
+          if (this.anisotropic) { out[o] = out[o + 1] = out[o + 2] = e; out[o + 3] = out[o + 4] = out[o + 5] = 0; } else out[o] = e;
+        };
+      } else {
+        const table = cs.table;
+        this.strainOfPhase[p.phaseId] = (x, xRef, out, o, v) => {
+          const [ea, ec] = table.strains(x, xRef);
+          rotatedLatticeStrain(ea, ec, matrices[particle![v]], out as Float64Array<ArrayBuffer>, o);
+        };
+      }
+    }
+  }
+
+  /** The eigenstrain field of a stoichiometry field (per voxel, NaN outside active: no strain). */
+  eigenstrain(stoichiometry: Float64Array): { field: EigenstrainField; maxAbs: number } {
+    const N = this.rve.phase.length;
+    const out = new Float64Array(this.anisotropic ? 6 * N : N);
+    const w = this.anisotropic ? 6 : 1;
+    for (let v = 0; v < N; v++) {
+      const f = this.strainOfPhase[this.rve.phase[v]];
+      if (!f) continue;
+      const x = stoichiometry[v], xRef = this.reference[v];
+      if (!Number.isFinite(x) || !Number.isFinite(xRef)) continue;
+      f(x, xRef, out, w * v, v);
+    }
+    let maxAbs = 0;
+    for (let i = 0; i < out.length; i++) maxAbs = Math.max(maxAbs, Math.abs(out[i]));
+    return { field: this.anisotropic ? { voigt: out } : { isotropic: out }, maxAbs };
+  }
+
+  /** Solve for a stoichiometry field (per voxel, as CellModel.fields gives it). */
+  solve(stoichiometry: Float64Array): RunMechanicsResult {
+    const { rve, system } = this;
+    const { field, maxAbs } = this.eigenstrain(stoichiometry);
+    const s = solveSwellSystem(system, field, { rtol: this.spec.rtol });
+    const f = s.fields;
+    const N = rve.phase.length;
+    const fields: SnapshotField[] = [];
+    for (let j = 0; j < 6; j++) {
+      const a = new Float64Array(N);
+      for (let v = 0; v < N; v++) a[v] = f.stress[6 * v + j];
+      fields.push({ name: `stress_${VOIGT[j]}`, data: a });
+    }
+    for (let j = 0; j < 6; j++) {
+      // tensor shear components (half the engineering shear)
+      const a = new Float64Array(N), k = j < 3 ? 1 : 0.5;
+      for (let v = 0; v < N; v++) a[v] = k * f.strain[6 * v + j];
+      fields.push({ name: `strain_${VOIGT[j]}`, data: a });
+    }
+    fields.push(
+      { name: 'von_mises', data: f.vonMises },
+      { name: 'hydrostatic_stress', data: f.hydrostatic },
+      { name: 'max_principal_stress', data: f.maxPrincipal },
+      { name: 'strain_energy_density', data: f.energyDensity },
+    );
+    // per particle, over the kept active voxels
+    const acc = new Map<number, { n: number; vmMax: number; vm: number; h: number; tr: number }>();
+    const meanActive = new Array(6).fill(0);
+    let nActive = 0, vmMaxAll = 0;
+    for (const v of system.op.elementVoxel) {
+      vmMaxAll = Math.max(vmMaxAll, f.vonMises[v]);
+      if (!this.activeLut[rve.phase[v]]) continue;
+      nActive++;
+      for (let j = 0; j < 6; j++) meanActive[j] += f.strain[6 * v + j];
+      const id = rve.particle ? rve.particle[v] : 1;
+      let a = acc.get(id);
+      if (!a) { a = { n: 0, vmMax: 0, vm: 0, h: 0, tr: 0 }; acc.set(id, a); }
+      a.n++; a.vmMax = Math.max(a.vmMax, f.vonMises[v]); a.vm += f.vonMises[v]; a.h += f.hydrostatic[v];
+      a.tr += f.strain[6 * v] + f.strain[6 * v + 1] + f.strain[6 * v + 2];
+    }
+    const particles = new Map<number, ParticleMechanics>();
+    for (const [id, a] of acc) particles.set(id, { vonMisesMax: a.vmMax, vonMisesMean: a.vm / a.n, hydrostaticMean: a.h / a.n, volumeChange: a.tr / a.n });
+    const surf = separatorSurfaceDisplacement(system.op, rve, s.displacement);
+    const thickness = rve.shape[rve.thicknessAxis] * rve.voxelSize[rve.thicknessAxis];
+    return {
+      fields, particles,
+      thicknessChange_m: surf.mean, thicknessStrain: surf.mean / thickness,
+      meanSolidStrain: meanKeptStrain(system.op, f),
+      meanActiveStrain: meanActive.map((x) => (nActive > 0 ? x / nActive : Number.NaN)),
+      maxVonMises_Pa: system.op.elementVoxel.length > 0 ? vmMaxAll : Number.NaN,
+      maxEigenstrain: maxAbs,
+      iterations: s.iterations, relativeResidual: s.relativeResidual, seconds: s.seconds,
+    };
+  }
+
+  /** What summary.json records about the set-up. */
+  setupSummary(): Record<string, unknown> {
+    const { system, spec, rve } = this;
+    const top = spec.top.kind === 'pressure' ? `pressure ${spec.top.pascal} Pa` : spec.top.kind;
+    return {
+      coupling: 'one-way: quasi-static linear elasticity solved at every snapshot from the stoichiometry field then (reference = the initial field, stress-free at t = 0); no stress in the potentials or diffusion; no per-step time series; no two-way coupling',
+      boundaryConditions: { collector: 'u_n = 0 + minimal in-plane rigid-body pins', lateral: spec.lateral, top },
+      phases: spec.phases.map((p) => ({
+        phase: p.name, id: p.phaseId, youngsModulus_Pa: p.youngsModulus, poissonRatio: p.poissonRatio, elasticSource: p.elasticSource,
+        chemicalStrain: p.chemicalStrain.kind === 'none' ? 'none' : p.chemicalStrain.kind === 'isotropic'
+          ? `isotropic (${p.chemicalStrain.material.id} ${p.chemicalStrain.material.has('volumeChange') ? 'volumeChange' : 'partialMolarVolume_m3_mol'})`
+          : `lattice table ${p.chemicalStrain.table.id}, random orientation per particle (seed ${spec.orientationSeed})`,
+      })),
+      thickness_m: rve.shape[rve.thicknessAxis] * rve.voxelSize[rve.thicknessAxis],
+      solidVoxels: system.solidVoxels, removedVoxels: system.removed, unknowns: system.unknowns, pinnedDofs: system.pinnedDofs,
+      solver: { method: 'cg', preconditioner: 'smoothed-aggregation AMG (rigid-body modes), built once per run', rtol: spec.rtol, setupSeconds: system.setupSeconds },
+      displacement: 'not written (the snapshot .vti holds cell data only)',
+    };
+  }
+}

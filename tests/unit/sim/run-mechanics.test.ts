@@ -1,0 +1,183 @@
+/**
+ * Snapshot mechanics of `lithomech run` (src/sim/run-mechanics.ts, scenario key `mechanics`):
+ *  (a) physics: a free-standing block of one active phase under a uniform stoichiometry change
+ *      expands freely (stress ≈ 0, thickness strain = ε*, ΔV/V = 3ε*); laterally confined
+ *      (roller) it carries the biaxial stress σ_xx = σ_yy = −E ε* / (1 − ν), σ_zz = 0, and its
+ *      thickness strain is ε*(1 + ν)/(1 − ν);
+ *  (b) a tiny quick-start run (12 × 12 × 16, 120 s at 1C) with mechanics on writes the stress
+ *      arrays into the .vti and the mechanics columns into the particle CSVs; the t = 0 snapshot
+ *      is stress-free; summary.couplings says one-way at snapshots;
+ *  (c) mechanics off (the default): no stress arrays, no extra columns;
+ *  (d) a bad mechanics key: one-line InputError naming it.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadMaterialRef } from '../../../src/io/mechanics-inputs.js';
+import { RunWriter } from '../../../src/io/run-writer.js';
+import { loadScenario, resolvedScenarioYaml } from '../../../src/io/scenario.js';
+import { readVti } from '../../../src/io/vtk/vti.js';
+import type { Rve } from '../../../src/mesh/rve.js';
+import { volumetricStrainLaw } from '../../../src/physics/chemical-strain.js';
+import { RunMechanics } from '../../../src/sim/run-mechanics.js';
+import { runScenario } from '../../../src/sim/run.js';
+import type { MechanicsSpec } from '../../../src/sim/scenario-spec.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lithomech-run-mech-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const SMALL: Record<string, unknown> = {
+  'rve.generate.shape': [12, 12, 16], 'rve.generate.radius': '1.5 um', protocol: ['Charge at 1C for 120 s'],
+};
+
+describe('snapshot mechanics: uniform stoichiometry change of a homogeneous block', () => {
+  const nmc = loadMaterialRef('NMC811_OKane2022', 'test');
+  const shape: [number, number, number] = [4, 4, 6];
+  const N = shape[0] * shape[1] * shape[2];
+  const rve: Rve = {
+    shape, voxelSize: [1e-6, 1e-6, 1e-6], phase: new Uint8Array(N).fill(1),
+    phases: [{ id: 0, name: 'pore', role: 'electrolyte', labels: [0] }, { id: 1, name: 'NMC', role: 'active', labels: [1] }],
+    thicknessAxis: 2, separatorSide: 'high', particle: new Int32Array(N).fill(1),
+  };
+  const E = 100e9, nu = 0.25;
+  const spec = (lateral: MechanicsSpec['lateral']): MechanicsSpec => ({
+    enabled: true, lateral, top: { kind: 'free' }, orientationSeed: 1, rtol: 1e-10,
+    phases: [{ phaseId: 1, name: 'NMC', youngsModulus: E, poissonRatio: nu, elasticSource: 'test', chemicalStrain: { kind: 'isotropic', material: nmc } }],
+  });
+  const xRef = 0.9, x = 0.5;
+  const eStar = volumetricStrainLaw(nmc, xRef)(x);
+  const field = (v: number) => new Float64Array(N).fill(v);
+  const get = (r: ReturnType<RunMechanics['solve']>, name: string) => r.fields.find((f) => f.name === name)!.data as Float64Array;
+  const maxAbs = (a: Float64Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+
+  it('free: no stress, thickness strain = ε*, ΔV/V = 3ε*', () => {
+    expect(Math.abs(eStar)).toBeGreaterThan(1e-3); // a real load (delithiation shrinks NMC)
+    const m = new RunMechanics(rve, spec('free'), field(xRef));
+    const r = m.solve(field(x));
+    const scale = E * Math.abs(eStar);
+    expect(maxAbs(get(r, 'von_mises')) / scale).toBeLessThan(1e-6);
+    expect(maxAbs(get(r, 'hydrostatic_stress')) / scale).toBeLessThan(1e-6);
+    expect(r.thicknessStrain / eStar).toBeCloseTo(1, 6);
+    expect(get(r, 'strain_xx')[0] / eStar).toBeCloseTo(1, 6);
+    expect(r.particles.get(1)!.volumeChange / (3 * eStar)).toBeCloseTo(1, 6);
+    // at the reference: nothing at all
+    const r0 = m.solve(field(xRef));
+    expect(maxAbs(get(r0, 'von_mises'))).toBe(0);
+  });
+
+  it('roller (laterally confined): biaxial stress −E ε*/(1 − ν), σ_zz = 0, thickness strain ε*(1 + ν)/(1 − ν)', () => {
+    const r = new RunMechanics(rve, spec('roller'), field(xRef)).solve(field(x));
+    const sxx = get(r, 'stress_xx'), syy = get(r, 'stress_yy'), szz = get(r, 'stress_zz');
+    const expected = (-E * eStar) / (1 - nu);
+    for (let v = 0; v < N; v++) {
+      expect(sxx[v] / expected).toBeCloseTo(1, 5);
+      expect(syy[v] / expected).toBeCloseTo(1, 5);
+      expect(Math.abs(szz[v] / expected)).toBeLessThan(1e-5);
+    }
+    expect(r.thicknessStrain / (eStar * (1 + nu) / (1 - nu))).toBeCloseTo(1, 6);
+    expect(r.particles.get(1)!.hydrostaticMean / ((2 * expected) / 3)).toBeCloseTo(1, 5);
+  });
+});
+
+interface Csv { header: string[]; rows: number[][] }
+const readCsv = (file: string): Csv => {
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  return { header: lines[0].split(','), rows: lines.slice(1).map((l) => l.split(',').map((v) => (v === '' ? Number.NaN : Number(v)))) };
+};
+const STRESS_ARRAYS = ['stress_xx', 'stress_yy', 'stress_zz', 'stress_yz', 'stress_xz', 'stress_xy', 'strain_xx', 'strain_xy', 'von_mises', 'hydrostatic_stress', 'max_principal_stress', 'strain_energy_density'];
+const MECH_COLUMNS = ['von_mises_max_Pa', 'von_mises_mean_Pa', 'hydrostatic_mean_Pa', 'volume_change'];
+
+describe('lithomech run with mechanics (tiny quick-start)', () => {
+  it('writes the stress arrays and particle columns; stress-free at t = 0; stressed after 120 s of charge', async () => {
+    const spec = await loadScenario('quick-start', { overrides: { ...SMALL, 'mechanics.enabled': true } });
+    expect(spec.mechanics?.enabled).toBe(true);
+    expect(spec.resolved.mechanics).toMatchObject({ enabled: true, lateral: 'free', top: 'free', lattice: { NMC: 'NMC811_deBiasi2017' } });
+    const out = join(dir, 'on');
+    mkdirSync(out);
+    const { summary } = await runScenario(spec, new RunWriter(out, { shape: spec.rve.shape, voxelSize: spec.rve.voxelSize, float64Fields: true }));
+    expect(summary.status).toBe('complete');
+    expect(summary.couplings.mechanics).toBe('one-way, solved at snapshots');
+    expect(summary.couplings.stressInPotential).toBe(false);
+    const ms = summary.mechanics as { snapshots: { thicknessStrain: number; maxVonMises_Pa: number }[] };
+    expect(ms.snapshots).toHaveLength(summary.snapshots.length);
+    expect(summary.snapshots.length).toBeGreaterThanOrEqual(2);
+
+    const f0 = await readVti(join(out, 'fields/fields_0000.vti'));
+    const fEnd = await readVti(join(out, `fields/fields_${String(summary.snapshots.length - 1).padStart(4, '0')}.vti`));
+    for (const name of STRESS_ARRAYS) {
+      expect(f0.cellData[name], name).toBeDefined();
+      expect(fEnd.cellData[name], name).toBeDefined();
+    }
+    const vm0 = f0.cellData.von_mises as Float64Array, vm1 = fEnd.cellData.von_mises as Float64Array;
+    let max0 = 0, max1 = 0, finite = 0;
+    for (let v = 0; v < vm0.length; v++) if (Number.isFinite(vm0[v])) { finite++; max0 = Math.max(max0, vm0[v]); max1 = Math.max(max1, vm1[v]); }
+    expect(finite).toBeGreaterThan(0);
+    expect(max0).toBe(0); // uniform stoichiometry = the reference: no load at all
+    expect(max1).toBeGreaterThan(1e5); // 120 s at 1C: ~1 % SoC of strain gradients, MPa-scale stresses
+    expect(ms.snapshots[0].maxVonMises_Pa).toBe(0);
+    expect(ms.snapshots[ms.snapshots.length - 1].maxVonMises_Pa).toBeCloseTo(max1, -2);
+
+    const p0 = readCsv(join(out, 'particles/particles_0000.csv'));
+    const p1 = readCsv(join(out, `particles/particles_${String(summary.snapshots.length - 1).padStart(4, '0')}.csv`));
+    for (const c of MECH_COLUMNS) { expect(p0.header).toContain(c); expect(p1.header).toContain(c); }
+    const iv = p1.header.indexOf('von_mises_max_Pa');
+    expect(p1.rows.some((r) => r[iv] > 0)).toBe(true);
+    const i0 = p0.header.indexOf('von_mises_max_Pa');
+    expect(p0.rows.every((r) => r[i0] === 0 || Number.isNaN(r[i0]))).toBe(true);
+  }, 120_000);
+
+  it('mechanics off (default): no stress arrays, no mechanics columns', async () => {
+    const spec = await loadScenario('quick-start', { overrides: { ...SMALL, protocol: ['Charge at 1C for 10 s'] } });
+    expect(spec.mechanics).toBeUndefined();
+    const out = join(dir, 'off');
+    mkdirSync(out);
+    const { summary } = await runScenario(spec, new RunWriter(out, { shape: spec.rve.shape, voxelSize: spec.rve.voxelSize }));
+    expect(summary.couplings.mechanics).toBe(false);
+    expect(summary.mechanics).toBeUndefined();
+    const f0 = await readVti(join(out, 'fields/fields_0000.vti'));
+    for (const name of STRESS_ARRAYS) expect(f0.cellData[name], name).toBeUndefined();
+    const p0 = readCsv(join(out, 'particles/particles_0000.csv'));
+    for (const c of MECH_COLUMNS) expect(p0.header).not.toContain(c);
+    // enabled: false is off as well
+    const spec2 = await loadScenario('quick-start', { overrides: { ...SMALL, 'mechanics.enabled': false } });
+    expect(spec2.mechanics).toBeUndefined();
+  }, 120_000);
+
+  it('bad mechanics keys: one-line errors naming the key', async () => {
+    const msg = async (o: Record<string, unknown>) => {
+      try { await loadScenario('quick-start', { overrides: { ...SMALL, ...o } }); } catch (err) { return (err as Error).message; }
+      return 'no error';
+    };
+    const top = await msg({ 'mechanics.enabled': true, 'mechanics.top': 'sideways' });
+    expect(top).toMatch(/quick-start\.yaml: mechanics\.top: expected free, fixed or "pressure: <value>"/);
+    expect(top.split('\n')).toHaveLength(1);
+    expect(await msg({ 'mechanics.enabled': true, 'mechanics.lateral': 'glued' })).toMatch(/mechanics\.lateral: expected one of/);
+    expect(await msg({ 'mechanics.enabled': true, 'mechanics.bogus': 1 })).toMatch(/mechanics\.bogus: unknown key/);
+    expect(await msg({ 'mechanics.lateral': 'roller' })).toMatch(/mechanics\.enabled: missing/);
+    expect(await msg({ 'mechanics.enabled': true, 'mechanics.elastic': { CBD: { youngsModulus: '0.5 GPa' } } })).toMatch(/mechanics\.elastic\.CBD\.poissonRatio: missing/);
+    expect(await msg({ 'mechanics.enabled': true, 'mechanics.elastic': { Foo: { youngsModulus: '1 GPa', poissonRatio: 0.3 } } })).toMatch(/mechanics\.elastic\.Foo: no phase "Foo"/);
+    expect(await msg({ 'mechanics.enabled': true, 'mechanics.lattice': { NMC: 'nope' } })).toMatch(/mechanics\.lattice\.NMC: no lattice table "nope"/);
+    // pressure on a separator layer without stiffness acts on nothing
+    expect(await msg({ 'mechanics.enabled': true, 'mechanics.top': 'pressure: 0.3 MPa' })).toMatch(/mechanics\.top: the pressure acts on solid voxels at the separator-side face, and there are none: give the separator elastic constants \(mechanics\.elastic\.separator\)/);
+    // a good one: pressure with units, CBD and separator stiffness, isotropic law
+    const elastic = { CBD: { youngsModulus: '0.5 GPa', poissonRatio: 0.3 }, separator: { youngsModulus_Pa: 0.2e9, poissonRatio: 0.35 } };
+    const s = await loadScenario('quick-start', { overrides: { ...SMALL, 'mechanics.enabled': true, 'mechanics.top': 'pressure: 0.3 MPa', 'mechanics.lateral': 'roller', 'mechanics.elastic': elastic, 'mechanics.lattice': { NMC: 'none' } } });
+    expect(s.mechanics!.top).toEqual({ kind: 'pressure', pascal: 3e5 });
+    // the mapping form (what --set 'mechanics.top=pressure: 0.3 MPa' parses to as YAML)
+    const o = await loadScenario('quick-start', { overrides: { ...SMALL, 'mechanics.enabled': true, 'mechanics.top': { pressure: '0.3 MPa' }, 'mechanics.elastic': elastic } });
+    expect(o.mechanics!.top).toEqual({ kind: 'pressure', pascal: 3e5 });
+    expect(await msg({ 'mechanics.enabled': true, 'mechanics.top': { pressure: '-1 MPa' }, 'mechanics.elastic': elastic })).toMatch(/mechanics\.top\.pressure: must be ≥ 0/);
+    expect(s.mechanics!.phases.map((p) => [p.name, p.youngsModulus, p.chemicalStrain.kind])).toEqual([['NMC', 375e9, 'isotropic'], ['CBD', 0.5e9, 'none'], ['separator', 0.2e9, 'none']]);
+    expect(s.resolved.mechanics).toEqual({
+      enabled: true, lateral: 'roller', top: 'pressure: 300000 Pa', lattice: { NMC: 'none' }, orientationSeed: 1, rtol: 1e-8,
+      elastic: { CBD: { youngsModulus_Pa: 0.5e9, poissonRatio: 0.3 }, separator: { youngsModulus_Pa: 0.2e9, poissonRatio: 0.35 } },
+    });
+    // the resolved scenario loads again to the same mechanics
+    const file = join(dir, 'resolved.yaml');
+    writeFileSync(file, resolvedScenarioYaml(s));
+    const again = await loadScenario(file);
+    expect(again.resolved.mechanics).toEqual(s.resolved.mechanics);
+    expect(again.mechanics!.phases.map((p) => [p.name, p.youngsModulus, p.poissonRatio])).toEqual(s.mechanics!.phases.map((p) => [p.name, p.youngsModulus, p.poissonRatio]));
+  });
+});
