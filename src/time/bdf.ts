@@ -428,7 +428,14 @@ export class BdfIntegrator {
       hist.fill(0);
       for (let j = 1; j <= q; j++) { const yj = this.hY[j - 1], aj = a[j]; for (let i = 0; i < this.n; i++) hist[i] += aj * yj[i]; }
       this.setWeights(this.hY[0]);
-      const att = this.newtonSolve(yNew, tNew, a[0], hist);
+      let att = this.newtonSolve(yNew, tNew, a[0], hist);
+      if (!att.ok && att.reason === 'non-finite' && att.iterations === 0) {
+        // the extrapolated predictor left the domain of f (e.g. a concentration pushed below 0
+        // near the end of a stoichiometry window): start Newton from the last solution instead
+        this.newtonIterations += att.iterations;
+        yNew.set(this.hY[0]);
+        att = this.newtonSolve(yNew, tNew, a[0], hist);
+      }
       last = att;
       this.newtonIterations += att.iterations;
       this.linearIterations += att.linearIterations;

@@ -275,3 +275,22 @@ describe('preconditioner reuse and inexact Newton', () => {
     expect(inexact.res.linearIterations).toBeLessThan(reuse.res.linearIterations);
   });
 });
+
+describe('predictor outside the domain of f', () => {
+  it('restarts Newton from the last solution when the extrapolated predictor is not finite', () => {
+    // y' = −20 (y − 0.6), y(0) = 1, with f undefined (NaN) below y = 0.55. Fixed dt = 0.1: BDF1 gives
+    // y1 = (1 + 1.2)/3 = 0.7333; the BDF2 predictor 2 y1 − y0 = 0.4667 is outside the domain, while
+    // the implicit step from y1 is fine (y2 > 0.6).
+    const p = denseProblem(1, (y, _t, out) => { out[0] = y[0] > 0.55 ? -20 * (y[0] - 0.6) : Number.NaN; }, () => [[-20]]);
+    const integ = new BdfIntegrator(p, Float64Array.from([1]), 0, { order: 2, dt: 0.1, adaptive: false, dtMin: 1e-3, newton: { residualRtol: 1e-12 } });
+    integ.step(1);
+    expect(integ.y[0]).toBeCloseTo(2.2 / 3, 12);
+    integ.step(1);
+    // without the restart the step would have been halved (a Newton failure) and t = 0.15
+    expect(integ.t).toBeCloseTo(0.2, 12);
+    expect(integ.newtonFailures).toBe(0);
+    // BDF2 (variable-step coefficients for equal steps): (3 y2 − 4 y1 + y0)/(2 dt) = −20 (y2 − 0.6)
+    const y1 = 2.2 / 3, dt = 0.1;
+    expect(integ.y[0]).toBeCloseTo((4 * y1 - 1 + 2 * dt * 20 * 0.6) / (3 + 2 * dt * 20), 10);
+  });
+});
