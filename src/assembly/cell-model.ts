@@ -33,6 +33,7 @@
 import { InputError } from '../core/errors.js';
 import type { Shape3, Vec3 } from '../core/volume.js';
 import { CsrMatrix } from '../linalg/csr-matrix.js';
+import { labelComponents } from '../mesh/components.js';
 import type { Rve } from '../mesh/rve.js';
 import type { ActiveMaterialLaws } from '../physics/active-material.js';
 import type { ConcentratedElectrolyte, PorousTransport } from '../physics/concentrated-electrolyte.js';
@@ -169,35 +170,26 @@ export class CellModel {
     const ax = rve.thicknessAxis;
     const collectorLayer = rve.separatorSide === 'low' ? shape[ax] - 1 : 0;
     const strides = [1, nx, nx * ny];
-    let conducting: Int32Array;
+    // 6-connected conducting clusters (labelComponents), kept when one holds an active voxel or a
+    // voxel in the collector layer
+    const conducting = new Uint8Array(N);
     {
-      const parent = new Int32Array(N).fill(-1);
-      for (let v = 0; v < N; v++) if (sigmaOf[phase[v]] > 0) parent[v] = v;
-      const find = (i: number): number => { while (parent[i] !== i) { parent[i] = parent[parent[i]]; i = parent[i]; } return i; };
-      for (let z = 0, v = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, v++) {
-        if (parent[v] < 0) continue;
-        const c = [x, y, z];
-        for (let a = 0; a < 3; a++) {
-          if (c[a] + 1 >= shape[a] || parent[v + strides[a]] < 0) continue;
-          const r1 = find(v), r2 = find(v + strides[a]);
-          if (r1 !== r2) parent[Math.max(r1, r2)] = Math.min(r1, r2);
-        }
-      }
-      const keep = new Uint8Array(N);
+      const mask = new Uint8Array(N);
+      for (let v = 0; v < N; v++) if (sigmaOf[phase[v]] > 0) mask[v] = 1;
+      const { labels, count } = labelComponents(mask, shape, 6);
+      const keep = new Uint8Array(count + 1);
       const isActive = new Uint8Array(256);
       for (const id of activeIds) isActive[id] = 1;
       for (let z = 0, v = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, v++) {
-        if (parent[v] < 0) continue;
-        if (isActive[phase[v]] || [x, y, z][ax] === collectorLayer) keep[find(v)] = 1;
+        if (labels[v] > 0 && (isActive[phase[v]] || [x, y, z][ax] === collectorLayer)) keep[labels[v]] = 1;
       }
       let floating = 0;
-      for (let v = 0; v < N; v++) if (parent[v] >= 0 && !keep[find(v)]) { floating++; parent[v] = -2; }
+      for (let v = 0; v < N; v++) if (labels[v] > 0) { if (keep[labels[v]]) conducting[v] = 1; else floating++; }
       this.floatingConductorVoxels = floating;
-      conducting = parent;
     }
     const pCellOfVoxel = new Int32Array(N).fill(-1);
     let nP = 0;
-    for (let v = 0; v < N; v++) if (conducting[v] >= 0) pCellOfVoxel[v] = nP++;
+    for (let v = 0; v < N; v++) if (conducting[v]) pCellOfVoxel[v] = nP++;
     const pVoxelOfCell = new Int32Array(nP);
     for (let v = 0; v < N; v++) if (pCellOfVoxel[v] >= 0) pVoxelOfCell[pCellOfVoxel[v]] = v;
     this.pCellOfVoxel = pCellOfVoxel; this.pVoxelOfCell = pVoxelOfCell;

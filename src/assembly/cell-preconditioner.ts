@@ -69,7 +69,6 @@ export class CellPreconditioner implements Preconditioner {
   private readonly w: Float64Array;
   private readonly schurV: number;
   private readonly oV: number;
-  private readonly schur: boolean;
   /** A[s, rest] (all columns but the particle ones), for the backward step of the elimination */
   private readonly Asr?: CsrMatrix;
   private readonly buf: { s: Float64Array; p: Float64Array; c: Float64Array; phi: Float64Array; zs: Float64Array; zs2: Float64Array; zp: Float64Array; zc: Float64Array; zphi: Float64Array; tmp: Float64Array };
@@ -89,7 +88,6 @@ export class CellPreconditioner implements Preconditioner {
     // the particle unknowns are eliminated from the other fields' blocks with the diagonal of A_ss
     // (the reaction couples a surface cell's c_s to φ_s, c_e, φ_e at that face only): Â = A − A_Rs D_ss⁻¹ A_sR
     const schur = opts.schur ?? true;
-    this.schur = schur;
     let Ahat = A;
     if (schur) {
       const elim = new Uint8Array(n).fill(1, 0, nS);
