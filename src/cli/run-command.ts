@@ -45,7 +45,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     let failure: RunError | undefined;
     let bar: cliProgress.SingleBar | undefined;
     await withAtomicOutputDir(args.out, async (dir) => {
-      const writer = new RunWriter(dir, { shape: spec.rve.shape, voxelSize: spec.rve.voxelSize });
+      const writer = new RunWriter(dir, { shape: spec.rve.shape, voxelSize: spec.rve.voxelSize, mechanics: spec.mechanics?.enabled === true });
       if (args.progress) {
         bar = new cliProgress.SingleBar({
           format: 'run |{bar}| step {step}/{steps} t = {time} s  V = {voltage} V  SoC = {soc}',

@@ -5,7 +5,8 @@
  *
  *   scenario.resolved.yaml        at start(): the resolved scenario, YAML, version header comment
  *   timeseries.csv                one line per timeseries() call, streamed (header written at once)
- *   fields/fields_NNNN.vti        per snapshot: cell data = the snapshot fields
+ *   fields/fields_NNNN.vti        per snapshot: cell data = the snapshot fields; point data = the
+ *                                 point fields (the displacement when the run solves mechanics)
  *   particles/particles_NNNN.csv  per snapshot: the particle table (+ the mechanics columns
  *                                 when the rows carry them)
  *   fields.pvd                    ParaView collection of the snapshots, rewritten after each one
@@ -51,6 +52,12 @@ export const TIMESERIES_COLUMNS = [
   'c_e_min_mol_m3', 'c_e_max_mol_m3',
 ] as const satisfies readonly (keyof TimeseriesRow)[];
 
+/** Extra columns of timeseries.csv when the run solves mechanics (`RunWriterGrid.mechanics`). */
+export const TIMESERIES_MECHANICS_COLUMNS = [
+  'thickness_change_m', 'thickness_strain', 'eps_xx_mean', 'eps_yy_mean', 'eps_zz_mean',
+  'eps_yz_mean', 'eps_xz_mean', 'eps_xy_mean', 'von_mises_max_Pa',
+] as const satisfies readonly (keyof TimeseriesRow)[];
+
 /** Column order of particles_NNNN.csv (that of ParticleSnapshotRow). */
 export const PARTICLE_SNAPSHOT_COLUMNS = [
   'particle', 'depth_m', 'volume_m3', 'soc_mean', 'soc_surface', 'soc_change',
@@ -60,11 +67,12 @@ export const PARTICLE_SNAPSHOT_COLUMNS = [
 /** Extra columns of particles_NNNN.csv, written only when the rows carry them (snapshot mechanics). */
 export const PARTICLE_MECHANICS_COLUMNS = [
   'von_mises_max_Pa', 'von_mises_mean_Pa', 'hydrostatic_mean_Pa', 'volume_change',
+  'centroid_displacement_x_m', 'centroid_displacement_y_m', 'centroid_displacement_z_m',
 ] as const satisfies readonly (keyof ParticleSnapshotRow)[];
 
 // Compile-time check that the column lists name every field.
 type Missing<T, C extends readonly (keyof T)[]> = Exclude<keyof T, C[number]>;
-const allTimeseriesColumns: [Missing<TimeseriesRow, typeof TIMESERIES_COLUMNS>] extends [never] ? true : never = true;
+const allTimeseriesColumns: [Exclude<Missing<TimeseriesRow, typeof TIMESERIES_COLUMNS>, (typeof TIMESERIES_MECHANICS_COLUMNS)[number]>] extends [never] ? true : never = true;
 const allParticleColumns: [Exclude<Missing<ParticleSnapshotRow, typeof PARTICLE_SNAPSHOT_COLUMNS>, (typeof PARTICLE_MECHANICS_COLUMNS)[number]>] extends [never] ? true : never = true;
 void allTimeseriesColumns; void allParticleColumns;
 
@@ -97,6 +105,8 @@ export interface RunWriterGrid {
   origin?: Vec3;
   /** Keep Float64 snapshot fields as Float64 (default: stored as Float32). */
   float64Fields?: boolean;
+  /** The run solves mechanics: timeseries.csv gets TIMESERIES_MECHANICS_COLUMNS (every row must carry them). */
+  mechanics?: boolean;
 }
 
 /** One CSV field: shortest round-trip decimal; NaN → empty; ±Infinity → inf / -inf. */
@@ -207,6 +217,7 @@ export class RunWriter implements RunRecorder {
   private readonly snapshots: RunSummary['snapshots'] = [];
   private readonly files = new Set<string>([RUN_FILES.timeseries]);
   private finished = false;
+  private readonly tsColumns: readonly (keyof TimeseriesRow & string)[];
 
   /** `dir` must exist; the grid is the RVE the snapshot fields live on. */
   constructor(readonly dir: string, private readonly grid: RunWriterGrid) {
@@ -214,7 +225,8 @@ export class RunWriter implements RunRecorder {
     if (!grid.voxelSize.every((v) => Number.isFinite(v) && v > 0)) throw new Error(`RunWriter: bad voxelSize ${JSON.stringify(grid.voxelSize)}`);
     this.csv = createWriteStream(join(dir, RUN_FILES.timeseries), { flags: 'w' });
     this.csv.on('error', (err) => { this.csvError ??= err; });
-    this.csv.write(TIMESERIES_COLUMNS.join(',') + '\n');
+    this.tsColumns = grid.mechanics ? [...TIMESERIES_COLUMNS, ...TIMESERIES_MECHANICS_COLUMNS] : TIMESERIES_COLUMNS;
+    this.csv.write(this.tsColumns.join(',') + '\n');
   }
 
   private checkOpen(what: string): void {
@@ -231,7 +243,7 @@ export class RunWriter implements RunRecorder {
 
   timeseries(row: TimeseriesRow): void {
     this.checkOpen('timeseries');
-    this.pending.push(csvLine(row, TIMESERIES_COLUMNS, 'timeseries row'));
+    this.pending.push(csvLine(row, this.tsColumns, 'timeseries row'));
     this.rows.push(row);
     if (this.pending.length >= CSV_BATCH) this.flushRows();
   }
@@ -253,11 +265,17 @@ export class RunWriter implements RunRecorder {
       if (f.name in cellData) throw new Error(`RunWriter.snapshot ${s.index}: field "${f.name}" appears twice`);
       cellData[f.name] = f.data instanceof Float64Array && !this.grid.float64Fields ? Float32Array.from(f.data) : f.data;
     }
+    const pointData: Record<string, VtkArrayInput> = {};
+    for (const f of s.pointFields ?? []) {
+      if (f.name in pointData) throw new Error(`RunWriter.snapshot ${s.index}: point field "${f.name}" appears twice`);
+      pointData[f.name] = { data: this.grid.float64Fields ? f.data : Float32Array.from(f.data), components: f.components };
+    }
     const meta = { index: s.index, time_s: s.time_s, soc: s.soc, voltage_V: s.voltage_V, reason: s.reason };
     await mkdir(join(this.dir, 'fields'), { recursive: true });
     await mkdir(join(this.dir, 'particles'), { recursive: true });
     await writeVti(join(this.dir, files.fields), {
       shape: this.grid.shape, spacing: this.grid.voxelSize, origin: this.grid.origin, cellData,
+      ...(s.pointFields?.length ? { pointData } : {}),
       fieldData: { TimeValue: [s.time_s], snapshot: JSON.stringify(meta) },
     });
     const pCols: readonly (keyof ParticleSnapshotRow & string)[] = s.particles.some((p) => p.von_mises_max_Pa !== undefined)

@@ -828,9 +828,10 @@ async function buildMechanics(r: Reader, m: Obj | undefined, rve: Rve, electrode
       ? withKey(r, key, () => loadLatticeRef(isPath(ref) ? r.path(ref) : ref, key))
       : withKey(r, key, () => latticeForMaterial(mat.id));
     if (table) {
-      for (const x of [soc0, soc100]) {
-        if (!table.inRange(x)) r.fail(key, `x = ${x} (electrode.stoichiometry) is outside the table ${table.id} (x ∈ [${table.file.x[0]}, ${table.file.x[table.file.x.length - 1]}])${ref === undefined ? `; "${phase.name}: none" selects the isotropic law` : ''}`);
-      }
+      // the initial (stress-free reference) state must be in the table; where the run goes later
+      // is checked at every solve (a Li fraction outside the table ends the run with an error)
+      const x0 = soc0 + electrode.initialSoc * (soc100 - soc0);
+      if (!table.inRange(x0)) r.fail(key, `the initial Li fraction x = ${x0} (electrode.stoichiometry, initialSoc) is outside the table ${table.id} (x ∈ [${table.file.x[0]}, ${table.file.x[table.file.x.length - 1]}])${ref === undefined ? `; "${phase.name}: none" selects the isotropic law` : ''}`);
       chemicalStrain = { kind: 'lattice', table };
       resolvedLattice[phase.name] = ref !== undefined && isPath(ref) ? r.path(ref) : table.id;
     } else {

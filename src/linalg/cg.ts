@@ -32,7 +32,8 @@ export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {
   const rel = (res: number) => (bnorm > 0 ? res / bnorm : 0);
 
   if (options.x0) { checkLength('cg: x0', options.x0, n); x.set(options.x0); }
-  if (bnorm === 0 && !options.x0) return { x, iterations: 0, residualNorm: 0, relativeResidual: 0, history: o.history ? [0] : [], method: 'cg' };
+  // b = 0: the solution of the (non-singular) system is x = 0, whatever the initial guess
+  if (bnorm === 0) { x.fill(0); return { x, iterations: 0, residualNorm: 0, relativeResidual: 0, history: o.history ? [0] : [], method: 'cg' }; }
 
   const trueResidual = (): number => {
     if (par) return safeSqrt(par.residual(b, x, r), r);

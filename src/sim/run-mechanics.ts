@@ -1,11 +1,12 @@
 /**
- * One-way diffusion-induced stress of `lithomech run`, solved at the snapshots.
+ * Diffusion-induced stress of `lithomech run` (one-way), solved after every accepted time step.
  *
  * Quasi-static linear elasticity without history: the stress at a time depends only on the
- * stoichiometry field at that time, so solving at the snapshot times gives exactly the fields that
- * a solve after every time step would give there. The chemistry does not feel the stress (no
- * stress term in the potentials or the diffusion: `stressInPotential: false`). Per-step mechanics
- * (time series of stress) and two-way coupling are not built.
+ * stoichiometry field at that time. `solve` is called after every accepted step (time series of
+ * thickness change and mean strains) and its last result is reused by a snapshot at the same
+ * time. Consecutive solves are warm-started from the previous displacement (the load changes
+ * little per step). The chemistry does not feel the stress in this class; the two-way coupling
+ * (stress in the Li flux and in the equilibrium potential) goes through `hydrostaticStressOfCells`.
  *
  * Eigenstrain per voxel of an active phase, relative to the reference stoichiometry x_ref (the
  * run's initial field, so the electrode is stress-free at t = 0):
@@ -13,10 +14,11 @@
  *    (Ω/3) c_max (x − x_ref) from partialMolarVolume_m3_mol), src/physics/chemical-strain.ts;
  *  - lattice: crystal-frame diag(ε_a, ε_a, ε_c) with ε_a = a(x)/a(x_ref) − 1, ε_c = c(x)/c(x_ref) − 1
  *    from a lattice table, rotated by a random orientation per particle (seed `orientationSeed`;
- *    the same orientations as `lithomech swell` with that seed).
+ *    the same orientations as `lithomech swell` with that seed). A stoichiometry outside the
+ *    table's range is an error (the table is not extrapolated).
  * Passive phases with elastic constants (CBD, …) carry stiffness and no eigenstrain. The operator,
  * boundary conditions and AMG preconditioner are built once (src/sim/swell.ts `buildSwellSystem`);
- * each snapshot is one CG solve with the new eigenstrain load.
+ * each solve is one preconditioned CG solve with the new eigenstrain load.
  */
 import { InputError } from '../core/errors.js';
 import type { EigenstrainField } from '../assembly/elasticity-operator.js';
@@ -34,11 +36,15 @@ export interface ParticleMechanics {
   hydrostaticMean: number;
   /** ΔV/V = mean tr ε (total strain) over the particle's voxels. */
   volumeChange: number;
+  /** Mean displacement of its voxel centres [m] (x, y, z). */
+  centroidDisplacement: [number, number, number];
 }
 
 export interface RunMechanicsResult {
   /** Per-voxel fields (NaN outside the kept solid), named as in the snapshot .vti. */
   fields: SnapshotField[];
+  /** Nodal displacement, 3 per grid point ((nx+1)(ny+1)(nz+1) points; NaN off the solid) [m]. */
+  displacement: Float64Array;
   /** By particle id (`rve.particle`, or 1 for every active voxel without labels). */
   particles: Map<number, ParticleMechanics>;
   /** Mean normal displacement of the separator-side solid surface (outwards positive) [m], and per thickness. */
@@ -69,6 +75,11 @@ export class RunMechanics {
   private readonly strainOfPhase: (((x: number, xRef: number, out: Float64Array, o: number, v: number) => void) | null)[] = new Array(256).fill(null);
   private readonly anisotropic: boolean;
   private readonly activeLut = new Uint8Array(256);
+  private readonly latticeRange: ({ id: string; lo: number; hi: number; phase: string } | null)[] = new Array(256).fill(null);
+  /** Solution of the last solve in the solver's unknowns (the next solve's initial guess). */
+  private warm?: Float64Array;
+  /** The last solve and the stoichiometry field it was made for. */
+  private last?: { x: Float64Array; result: RunMechanicsResult };
 
   /**
    * @param rve the RVE (with particle labels for lattice strains)
@@ -104,6 +115,7 @@ export class RunMechanics {
         };
       } else {
         const table = cs.table;
+        this.latticeRange[p.phaseId] = { id: table.id, lo: table.file.x[0], hi: table.file.x[table.file.x.length - 1], phase: p.name };
         this.strainOfPhase[p.phaseId] = (x, xRef, out, o, v) => {
           const [ea, ec] = table.strains(x, xRef);
           rotatedLatticeStrain(ea, ec, matrices[particle![v]], out as Float64Array<ArrayBuffer>, o);
@@ -122,6 +134,11 @@ export class RunMechanics {
       if (!f) continue;
       const x = stoichiometry[v], xRef = this.reference[v];
       if (!Number.isFinite(x) || !Number.isFinite(xRef)) continue;
+      const range = this.latticeRange[this.rve.phase[v]];
+      if (range && !(x >= range.lo && x <= range.hi && xRef >= range.lo && xRef <= range.hi)) {
+        const bad = x >= range.lo && x <= range.hi ? xRef : x;
+        throw new InputError(`mechanics.lattice.${range.phase}`, `Li fraction x = ${bad.toFixed(4)} (voxel ${v}) is outside the lattice table ${range.id} (x ∈ [${range.lo}, ${range.hi}]); the table is not extrapolated`);
+      }
       f(x, xRef, out, w * v, v);
     }
     let maxAbs = 0;
@@ -129,11 +146,17 @@ export class RunMechanics {
     return { field: this.anisotropic ? { voigt: out } : { isotropic: out }, maxAbs };
   }
 
-  /** Solve for a stoichiometry field (per voxel, as CellModel.fields gives it). */
+  /**
+   * Solve for a stoichiometry field (per voxel, as CellModel.fields gives it), warm-started from
+   * the previous solve. The same field twice in a row returns the cached result.
+   */
   solve(stoichiometry: Float64Array): RunMechanicsResult {
+    const last = this.last;
+    if (last && last.x.length === stoichiometry.length && sameValues(last.x, stoichiometry)) return last.result;
     const { rve, system } = this;
     const { field, maxAbs } = this.eigenstrain(stoichiometry);
-    const s = solveSwellSystem(system, field, { rtol: this.spec.rtol });
+    const s = solveSwellSystem(system, field, { rtol: this.spec.rtol, ...(this.warm ? { x0: this.warm } : {}) });
+    this.warm = s.solverVector;
     const f = s.fields;
     const N = rve.phase.length;
     const fields: SnapshotField[] = [];
@@ -155,7 +178,10 @@ export class RunMechanics {
       { name: 'strain_energy_density', data: f.energyDensity },
     );
     // per particle, over the kept active voxels
-    const acc = new Map<number, { n: number; vmMax: number; vm: number; h: number; tr: number }>();
+    const acc = new Map<number, { n: number; vmMax: number; vm: number; h: number; tr: number; u: [number, number, number] }>();
+    const U = s.displacement;
+    const [nx, ny] = rve.shape;
+    const offsets = [0, 1, nx + 1, nx + 2].flatMap((o) => [o, o + (nx + 1) * (ny + 1)]);
     const meanActive = new Array(6).fill(0);
     let nActive = 0, vmMaxAll = 0;
     for (const v of system.op.elementVoxel) {
@@ -165,16 +191,24 @@ export class RunMechanics {
       for (let j = 0; j < 6; j++) meanActive[j] += f.strain[6 * v + j];
       const id = rve.particle ? rve.particle[v] : 1;
       let a = acc.get(id);
-      if (!a) { a = { n: 0, vmMax: 0, vm: 0, h: 0, tr: 0 }; acc.set(id, a); }
+      if (!a) { a = { n: 0, vmMax: 0, vm: 0, h: 0, tr: 0, u: [0, 0, 0] }; acc.set(id, a); }
+      // voxel-centre displacement = mean of its 8 corners (every corner of a kept voxel is in the system)
+      const n0 = system.op.nodeOfVoxelCorner(v);
+      for (const o of offsets) for (let c = 0; c < 3; c++) a.u[c] += U[3 * (n0 + o) + c] / 8;
       a.n++; a.vmMax = Math.max(a.vmMax, f.vonMises[v]); a.vm += f.vonMises[v]; a.h += f.hydrostatic[v];
       a.tr += f.strain[6 * v] + f.strain[6 * v + 1] + f.strain[6 * v + 2];
     }
     const particles = new Map<number, ParticleMechanics>();
-    for (const [id, a] of acc) particles.set(id, { vonMisesMax: a.vmMax, vonMisesMean: a.vm / a.n, hydrostaticMean: a.h / a.n, volumeChange: a.tr / a.n });
+    for (const [id, a] of acc) {
+      particles.set(id, {
+        vonMisesMax: a.vmMax, vonMisesMean: a.vm / a.n, hydrostaticMean: a.h / a.n, volumeChange: a.tr / a.n,
+        centroidDisplacement: [a.u[0] / a.n, a.u[1] / a.n, a.u[2] / a.n],
+      });
+    }
     const surf = separatorSurfaceDisplacement(system.op, rve, s.displacement);
     const thickness = rve.shape[rve.thicknessAxis] * rve.voxelSize[rve.thicknessAxis];
-    return {
-      fields, particles,
+    const result: RunMechanicsResult = {
+      fields, displacement: U, particles,
       thicknessChange_m: surf.mean, thicknessStrain: surf.mean / thickness,
       meanSolidStrain: meanKeptStrain(system.op, f),
       meanActiveStrain: meanActive.map((x) => (nActive > 0 ? x / nActive : Number.NaN)),
@@ -182,6 +216,8 @@ export class RunMechanics {
       maxEigenstrain: maxAbs,
       iterations: s.iterations, relativeResidual: s.relativeResidual, seconds: s.seconds,
     };
+    this.last = { x: Float64Array.from(stoichiometry), result };
+    return result;
   }
 
   /** What summary.json records about the set-up. */
@@ -189,7 +225,7 @@ export class RunMechanics {
     const { system, spec, rve } = this;
     const top = spec.top.kind === 'pressure' ? `pressure ${spec.top.pascal} Pa` : spec.top.kind;
     return {
-      coupling: 'one-way: quasi-static linear elasticity solved at every snapshot from the stoichiometry field then (reference = the initial field, stress-free at t = 0); no stress in the potentials or diffusion; no per-step time series; no two-way coupling',
+      solvedAt: 'every accepted time step (quasi-static linear elasticity from the stoichiometry field then; reference = the initial field, stress-free at t = 0), warm-started from the previous step',
       boundaryConditions: { collector: 'u_n = 0 + minimal in-plane rigid-body pins', lateral: spec.lateral, top },
       phases: spec.phases.map((p) => ({
         phase: p.name, id: p.phaseId, youngsModulus_Pa: p.youngsModulus, poissonRatio: p.poissonRatio, elasticSource: p.elasticSource,
@@ -200,7 +236,12 @@ export class RunMechanics {
       thickness_m: rve.shape[rve.thicknessAxis] * rve.voxelSize[rve.thicknessAxis],
       solidVoxels: system.solidVoxels, removedVoxels: system.removed, unknowns: system.unknowns, pinnedDofs: system.pinnedDofs,
       solver: { method: 'cg', preconditioner: 'smoothed-aggregation AMG (rigid-body modes), built once per run', rtol: spec.rtol, setupSeconds: system.setupSeconds },
-      displacement: 'not written (the snapshot .vti holds cell data only)',
+      displacement: 'point data "displacement" (3 components) of the snapshot .vti',
     };
   }
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
 }

@@ -28,6 +28,21 @@ export interface TimeseriesRow {
   c_e_mean_mol_m3: number;
   c_e_min_mol_m3: number;
   c_e_max_mol_m3: number;
+  /**
+   * With mechanics only (scenario `mechanics.enabled`; solved after every accepted step): mean
+   * normal displacement of the separator-side solid surface (outwards positive) [m], the same per
+   * electrode thickness, volume-mean strain tensor components over the solid skeleton (tensor
+   * shear components, half the engineering shear), and the largest von Mises stress [Pa].
+   */
+  thickness_change_m?: number;
+  thickness_strain?: number;
+  eps_xx_mean?: number;
+  eps_yy_mean?: number;
+  eps_zz_mean?: number;
+  eps_yz_mean?: number;
+  eps_xz_mean?: number;
+  eps_xy_mean?: number;
+  von_mises_max_Pa?: number;
 }
 
 /** One per-voxel field of a snapshot (NaN where it is not defined). */
@@ -50,7 +65,7 @@ export interface ParticleSnapshotRow {
   /** Area-weighted mean |j| over its interface faces [A/m²]. */
   current_density_abs_mean_A_m2: number;
   /**
-   * With snapshot mechanics only (scenario `mechanics.enabled`; NaN when none of the particle's
+   * With mechanics only (scenario `mechanics.enabled`; NaN when none of the particle's
    * voxels is in the elastic problem): max and mean von Mises stress over its voxels [Pa], mean
    * hydrostatic stress [Pa] (tension positive), and its volume change ΔV/V = mean tr ε (total
    * strain relative to the start of the run).
@@ -59,6 +74,10 @@ export interface ParticleSnapshotRow {
   von_mises_mean_Pa?: number;
   hydrostatic_mean_Pa?: number;
   volume_change?: number;
+  /** Mean displacement of the particle's voxel centres [m] (with mechanics only). */
+  centroid_displacement_x_m?: number;
+  centroid_displacement_y_m?: number;
+  centroid_displacement_z_m?: number;
 }
 
 export interface Snapshot {
@@ -70,6 +89,8 @@ export interface Snapshot {
   /** Why it was taken ('start', 'every 60 s', 'soc 0.5', 'end of step 2', 'end'). */
   reason: string;
   fields: SnapshotField[];
+  /** Per-grid-point fields ((nx+1)(ny+1)(nz+1) points × components), e.g. the displacement. */
+  pointFields?: { name: string; data: Float64Array; components: number }[];
   particles: ParticleSnapshotRow[];
 }
 
@@ -98,7 +119,7 @@ export interface RunSummary {
   wallTime_s: number;
   couplings: Record<string, boolean | string>;
   rve: Record<string, unknown>;
-  /** Snapshot mechanics (scenario `mechanics.enabled`): set-up and per-snapshot results. */
+  /** Mechanics (scenario `mechanics.enabled`): set-up, solver totals and per-snapshot results. */
   mechanics?: Record<string, unknown>;
   snapshots: { index: number; time_s: number; soc: number; reason: string; file: string }[];
 }

@@ -135,17 +135,51 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
   const socTargets = [...spec.output.snapshotSocs];
   const initialSocValue = socOf(st.meanStoichiometry);
 
-  const makeRow = (time: number, stepIdx: number, s: CellState): TimeseriesRow => ({
-    time_s: time, step: stepIdx, current_A: current * chargeSign, current_density_A_m2: (current * chargeSign) / area,
-    voltage_V: s.voltage, soc: socOf(s.meanStoichiometry), capacity_Ah: capacityAh,
-    overpotential_mean_V: s.overpotentialMean, overpotential_max_V: s.overpotentialMax,
-    c_s_mean_mol_m3: s.csMean, c_e_mean_mol_m3: s.ceMean, c_e_min_mol_m3: s.ceMin, c_e_max_mol_m3: s.ceMax,
-  });
-  const record = (row: TimeseriesRow) => { rows.push(row); recorder.timeseries(row); };
-  // snapshot mechanics (one-way, src/sim/run-mechanics.ts): built at the first snapshot (t = 0,
-  // whose stoichiometry is the stress-free reference), then one solve per snapshot
-  let mech: RunMechanics | undefined;
+  // mechanics (src/sim/run-mechanics.ts): built on the initial stoichiometry (the stress-free
+  // reference), then solved after every accepted step; a snapshot reuses that step's solve
+  const stoichiometryField = (yy: Float64Array): Float64Array => {
+    const c = yy.subarray(0, model.nS), x = new Float64Array(model.nS);
+    for (let i = 0; i < model.nS; i++) x[i] = c[i] / model.active.cMax;
+    return model.solid.toVoxels(x);
+  };
+  const mech = spec.mechanics?.enabled ? new RunMechanics(spec.rve, spec.mechanics, stoichiometryField(y)) : undefined;
   const mechSnapshots: Record<string, unknown>[] = [];
+  const mechStats = { solves: 0, cgIterations: 0, cgIterationsMax: 0, seconds: 0 };
+  let lastMech: ReturnType<RunMechanics['solve']> | undefined;
+  const solveMechanics = (where: string) => {
+    if (!mech) return undefined;
+    const t0 = performance.now();
+    try {
+      const m = mech.solve(stoichiometryField(y));
+      if (m === lastMech) return m; // the same state again (a snapshot right after its step)
+      lastMech = m;
+      mechStats.solves++; mechStats.cgIterations += m.iterations; mechStats.cgIterationsMax = Math.max(mechStats.cgIterationsMax, m.iterations);
+      mechStats.seconds += (performance.now() - t0) / 1000;
+      return m;
+    } catch (err) {
+      // a mechanics solve that fails ends the run like a failed step: outputs so far stay valid
+      throw new RunError(`mechanics ${where} (t = ${t.toFixed(3)} s): ${(err as Error).message}`, summaryOf('incomplete'));
+    }
+  };
+  const makeRow = (time: number, stepIdx: number, s: CellState): TimeseriesRow => {
+    const row: TimeseriesRow = {
+      time_s: time, step: stepIdx, current_A: current * chargeSign, current_density_A_m2: (current * chargeSign) / area,
+      voltage_V: s.voltage, soc: socOf(s.meanStoichiometry), capacity_Ah: capacityAh,
+      overpotential_mean_V: s.overpotentialMean, overpotential_max_V: s.overpotentialMax,
+      c_s_mean_mol_m3: s.csMean, c_e_mean_mol_m3: s.ceMean, c_e_min_mol_m3: s.ceMin, c_e_max_mol_m3: s.ceMax,
+    };
+    const m = solveMechanics(`after step ${stepIdx + 1}`);
+    if (m) {
+      const e = m.meanSolidStrain; // Voigt, engineering shear
+      Object.assign(row, {
+        thickness_change_m: m.thicknessChange_m, thickness_strain: m.thicknessStrain,
+        eps_xx_mean: e[0], eps_yy_mean: e[1], eps_zz_mean: e[2], eps_yz_mean: e[3] / 2, eps_xz_mean: e[4] / 2, eps_xy_mean: e[5] / 2,
+        von_mises_max_Pa: m.maxVonMises_Pa,
+      });
+    }
+    return row;
+  };
+  const record = (row: TimeseriesRow) => { rows.push(row); recorder.timeseries(row); };
   const snapshot = async (reason: string, s: CellState) => {
     const pm = particleMeans(model, y, partInfo);
     const particles: ParticleSnapshotRow[] = partInfo.ids.map((id, k) => ({
@@ -156,21 +190,18 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
     const fields = model.fields(y);
     const soc = socOf(s.meanStoichiometry);
     const extra: { name: string; data: Float64Array }[] = [];
-    if (spec.mechanics?.enabled) {
-      const x = fields.find((f) => f.name === 'stoichiometry')!.data;
-      mech ??= new RunMechanics(spec.rve, spec.mechanics, Float64Array.from(x));
-      let m: ReturnType<RunMechanics['solve']>;
-      try {
-        m = mech.solve(x);
-      } catch (err) {
-        // a mechanics solve that fails ends the run like a failed step: outputs so far stay valid
-        throw new RunError(`mechanics at snapshot ${snapIndex} (t = ${t.toFixed(3)} s): ${(err as Error).message}`, summaryOf('incomplete'));
-      }
+    const pointFields: { name: string; data: Float64Array; components: number }[] = [];
+    const m = solveMechanics(`at snapshot ${snapIndex}`); // the cached solve of this state
+    if (m) {
       extra.push(...(m.fields as { name: string; data: Float64Array }[]));
+      pointFields.push({ name: 'displacement', data: m.displacement, components: 3 });
       particles.forEach((row, k) => {
         const pmech = m.particles.get(partInfo.ids[k]);
         row.von_mises_max_Pa = pmech?.vonMisesMax ?? Number.NaN; row.von_mises_mean_Pa = pmech?.vonMisesMean ?? Number.NaN;
         row.hydrostatic_mean_Pa = pmech?.hydrostaticMean ?? Number.NaN; row.volume_change = pmech?.volumeChange ?? Number.NaN;
+        row.centroid_displacement_x_m = pmech?.centroidDisplacement[0] ?? Number.NaN;
+        row.centroid_displacement_y_m = pmech?.centroidDisplacement[1] ?? Number.NaN;
+        row.centroid_displacement_z_m = pmech?.centroidDisplacement[2] ?? Number.NaN;
       });
       mechSnapshots.push({
         index: snapIndex, time_s: t, thicknessChange_m: m.thicknessChange_m, thicknessStrain: m.thicknessStrain,
@@ -178,7 +209,7 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
         cgIterations: m.iterations, relativeResidual: m.relativeResidual, seconds: m.seconds,
       });
     }
-    await recorder.snapshot({ index: snapIndex, time_s: t, soc, voltage_V: s.voltage, reason, fields: [...fields, ...extra, { name: 'phase', data: spec.rve.phase }, ...(spec.rve.particle ? [{ name: 'particle', data: spec.rve.particle }] : [])], particles });
+    await recorder.snapshot({ index: snapIndex, time_s: t, soc, voltage_V: s.voltage, reason, fields: [...fields, ...extra, { name: 'phase', data: spec.rve.phase }, ...(spec.rve.particle ? [{ name: 'particle', data: spec.rve.particle }] : [])], pointFields, particles });
     snapshots.push({ index: snapIndex, time_s: t, soc, reason, file: `fields/fields_${String(snapIndex).padStart(4, '0')}.vti` });
     snapIndex++;
   };
@@ -198,9 +229,9 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
       couplings: {
         solidDiffusion: true, electronConduction: true, electrolyte: 'concentrated solution (κ, D, t₊, TDF of c_e)',
         butlerVolmer: 'per voxel face, corrected areas, surface concentration extrapolated', counterElectrode: 'Li metal (Butler–Volmer)',
-        mechanics: spec.mechanics?.enabled ? 'one-way, solved at snapshots' : false, stressInPotential: false, thermal: 'isothermal',
+        mechanics: spec.mechanics?.enabled ? 'one-way, solved after every accepted step' : false, stressInPotential: false, thermal: 'isothermal',
       },
-      ...(mech ? { mechanics: { ...mech.setupSummary(), snapshots: mechSnapshots } } : {}),
+      ...(mech ? { mechanics: { ...mech.setupSummary(), ...mechStats, snapshots: mechSnapshots } } : {}),
       rve: {
         shape: spec.rve.shape, voxelSize_m: spec.rve.voxelSize, activeVoxels: model.nS, conductingVoxels: model.nP, electrolyteVoxels: model.nE,
         reactionArea_m2: model.reactionArea, collectorArea_m2: area, activeVoxelsNotConnectedToCollector: model.activeVoxelsNotConnected, floatingConductorVoxels: model.floatingConductorVoxels,

@@ -233,8 +233,12 @@ export interface SwellSystem {
   unknowns: number;
   /** Seconds spent building the matrix and preconditioner. */
   setupSeconds: number;
-  /** Solve A u = b (b over the operator's free DOFs); returns u over the operator's free DOFs. */
-  solve(b: Float64Array, rtol: number, maxIterations: number): { u: Float64Array; iterations: number; relativeResidual: number };
+  /**
+   * Solve A u = b (b over the operator's free DOFs); returns u over the operator's free DOFs and
+   * `x`, the solution in the solver's own unknowns (the periodic reduction's, or u), which a
+   * later solve may take as its initial guess `x0` (a warm start between nearby loads).
+   */
+  solve(b: Float64Array, rtol: number, maxIterations: number, x0?: Float64Array): { u: Float64Array; x: Float64Array; iterations: number; relativeResidual: number };
 }
 
 /** Build the operator, boundary conditions and preconditioner of the swelling problem (see the file header). */
@@ -274,9 +278,9 @@ export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'la
     const M = new SmoothedAggregationPreconditioner(A, { nearNullSpace: op.rigidBodyModes(), nodeOfUnknown: op.aggregationNodes(), smoothedLevels: 1 });
     return {
       ...base, pinnedDofs: op.clusters.pinnedDofs, unknowns: op.n, setupSeconds: (performance.now() - t0) / 1000,
-      solve: (b, rtol, maxIterations) => {
-        const res = cg(A, b, { rtol, preconditioner: M, maxIterations });
-        return { u: res.x, iterations: res.iterations, relativeResidual: res.relativeResidual };
+      solve: (b, rtol, maxIterations, x0) => {
+        const res = cg(A, b, { rtol, preconditioner: M, maxIterations, ...(x0 ? { x0 } : {}) });
+        return { u: res.x, x: res.x, iterations: res.iterations, relativeResidual: res.relativeResidual };
       },
     };
   }
@@ -318,33 +322,35 @@ export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'la
   const M = new SmoothedAggregationPreconditioner(red.A, { nearNullSpace: red.modes, nodeOfUnknown: red.nodeOfUnknown, smoothedLevels: 1 });
   return {
     ...base, pinnedDofs: pins.size, unknowns: red.n, setupSeconds: (performance.now() - t0) / 1000,
-    solve: (b, rtol, maxIterations) => {
+    solve: (b, rtol, maxIterations, x0) => {
       const bp = new Float64Array(red.n);
       red.Pt.apply(b, bp);
-      const res = cg(red.A, bp, { rtol, preconditioner: M, maxIterations });
+      const res = cg(red.A, bp, { rtol, preconditioner: M, maxIterations, ...(x0 ? { x0 } : {}) });
       const u = new Float64Array(op.n);
       red.P.apply(res.x, u);
-      return { u, iterations: res.iterations, relativeResidual: res.relativeResidual };
+      return { u, x: res.x, iterations: res.iterations, relativeResidual: res.relativeResidual };
     },
   };
 }
 
 /** One solve of a built system for an eigenstrain field: nodal displacement (full), fields, solver numbers. */
-export function solveSwellSystem(sys: SwellSystem, field: EigenstrainField, opts: { rtol?: number; maxIterations?: number } = {}): {
+export function solveSwellSystem(sys: SwellSystem, field: EigenstrainField, opts: { rtol?: number; maxIterations?: number; x0?: Float64Array } = {}): {
   displacement: Float64Array; fields: ElasticFields; iterations: number; relativeResidual: number; rtol: number; seconds: number;
+  /** The solver's solution vector (pass it back as `x0` to warm-start the next solve). */
+  solverVector: Float64Array;
 } {
   const { op } = sys;
   const b = op.rhs({ eigenstrain: field });
   if (sys.pressureLoad) for (let i = 0; i < b.length; i++) b[i] += sys.pressureLoad[i];
   const rtol = opts.rtol ?? 1e-8;
   const t0 = performance.now();
-  const { u, iterations, relativeResidual } = sys.solve(b, rtol, opts.maxIterations ?? 2000);
+  const { u, x, iterations, relativeResidual } = sys.solve(b, rtol, opts.maxIterations ?? 2000, opts.x0);
   const seconds = (performance.now() - t0) / 1000;
   if (!(relativeResidual <= rtol * 10)) {
     throw new Error(`swell: CG did not converge (relative residual ${relativeResidual.toExponential(2)} after ${iterations} iterations, rtol ${rtol})`);
   }
   const U = op.fullDisplacement(u);
-  return { displacement: U, fields: op.fields(U, field), iterations, relativeResidual, rtol, seconds };
+  return { displacement: U, fields: op.fields(U, field), iterations, relativeResidual, rtol, seconds, solverVector: x };
 }
 
 /**

@@ -4,9 +4,12 @@
  *      expands freely (stress ≈ 0, thickness strain = ε*, ΔV/V = 3ε*); laterally confined
  *      (roller) it carries the biaxial stress σ_xx = σ_yy = −E ε* / (1 − ν), σ_zz = 0, and its
  *      thickness strain is ε*(1 + ν)/(1 − ν);
+ *      A warm-started solve (from the previous displacement) gives the cold solve's answer; a
+ *      lattice-table strain outside the table's x range is an error naming the key;
  *  (b) a tiny quick-start run (12 × 12 × 16, 120 s at 1C) with mechanics on writes the stress
- *      arrays into the .vti and the mechanics columns into the particle CSVs; the t = 0 snapshot
- *      is stress-free; summary.couplings says one-way at snapshots;
+ *      arrays and the displacement (point data) into the .vti, the mechanics columns into the
+ *      particle CSVs and the per-step columns into timeseries.csv (one solve per accepted
+ *      step); the t = 0 state is stress-free;
  *  (c) mechanics off (the default): no stress arrays, no extra columns;
  *  (d) a bad mechanics key: one-line InputError naming it.
  */
@@ -14,7 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadMaterialRef } from '../../../src/io/mechanics-inputs.js';
+import { loadLatticeRef, loadMaterialRef } from '../../../src/io/mechanics-inputs.js';
 import { RunWriter } from '../../../src/io/run-writer.js';
 import { loadScenario, resolvedScenarioYaml } from '../../../src/io/scenario.js';
 import { readVti } from '../../../src/io/vtk/vti.js';
@@ -66,6 +69,25 @@ describe('snapshot mechanics: uniform stoichiometry change of a homogeneous bloc
     expect(maxAbs(get(r0, 'von_mises'))).toBe(0);
   });
 
+  it('warm start (from the last solve) reproduces the cold solve; the same field twice is not solved again', () => {
+    const warm = new RunMechanics(rve, spec('roller'), field(xRef));
+    warm.solve(field(0.7));
+    const a = warm.solve(field(x));
+    const b = new RunMechanics(rve, spec('roller'), field(xRef)).solve(field(x));
+    const sa = get(a, 'stress_xx'), sb = get(b, 'stress_xx');
+    for (let v = 0; v < N; v++) expect(Math.abs(sa[v] - sb[v]) / Math.abs(sb[v])).toBeLessThan(1e-7);
+    expect(warm.solve(field(x))).toBe(a);
+  });
+
+  it('lattice strain outside the table: an error naming mechanics.lattice.<phase>', () => {
+    const table = loadLatticeRef('NMC811_deBiasi2017', 'test');
+    const lat: MechanicsSpec = { ...spec('free'), phases: [{ ...spec('free').phases[0], chemicalStrain: { kind: 'lattice', table } }] };
+    const m = new RunMechanics(rve, lat, field(0.9));
+    expect(m.solve(field(0.6)).maxEigenstrain).toBeGreaterThan(1e-3);
+    const lo = table.file.x[0];
+    expect(() => m.solve(field(lo - 0.05))).toThrow(new RegExp(`^.*mechanics\\.lattice\\.NMC.*outside the lattice table NMC811_deBiasi2017`));
+  });
+
   it('roller (laterally confined): biaxial stress −E ε*/(1 − ν), σ_zz = 0, thickness strain ε*(1 + ν)/(1 − ν)', () => {
     const r = new RunMechanics(rve, spec('roller'), field(xRef)).solve(field(x));
     const sxx = get(r, 'stress_xx'), syy = get(r, 'stress_yy'), szz = get(r, 'stress_zz');
@@ -86,7 +108,8 @@ const readCsv = (file: string): Csv => {
   return { header: lines[0].split(','), rows: lines.slice(1).map((l) => l.split(',').map((v) => (v === '' ? Number.NaN : Number(v)))) };
 };
 const STRESS_ARRAYS = ['stress_xx', 'stress_yy', 'stress_zz', 'stress_yz', 'stress_xz', 'stress_xy', 'strain_xx', 'strain_xy', 'von_mises', 'hydrostatic_stress', 'max_principal_stress', 'strain_energy_density'];
-const MECH_COLUMNS = ['von_mises_max_Pa', 'von_mises_mean_Pa', 'hydrostatic_mean_Pa', 'volume_change'];
+const MECH_COLUMNS = ['von_mises_max_Pa', 'von_mises_mean_Pa', 'hydrostatic_mean_Pa', 'volume_change', 'centroid_displacement_x_m', 'centroid_displacement_y_m', 'centroid_displacement_z_m'];
+const TS_MECH_COLUMNS = ['thickness_change_m', 'thickness_strain', 'eps_xx_mean', 'eps_yy_mean', 'eps_zz_mean', 'eps_yz_mean', 'eps_xz_mean', 'eps_xy_mean', 'von_mises_max_Pa'];
 
 describe('lithomech run with mechanics (tiny quick-start)', () => {
   it('writes the stress arrays and particle columns; stress-free at t = 0; stressed after 120 s of charge', async () => {
@@ -95,9 +118,9 @@ describe('lithomech run with mechanics (tiny quick-start)', () => {
     expect(spec.resolved.mechanics).toMatchObject({ enabled: true, lateral: 'free', top: 'free', lattice: { NMC: 'NMC811_deBiasi2017' } });
     const out = join(dir, 'on');
     mkdirSync(out);
-    const { summary } = await runScenario(spec, new RunWriter(out, { shape: spec.rve.shape, voxelSize: spec.rve.voxelSize, float64Fields: true }));
+    const { summary } = await runScenario(spec, new RunWriter(out, { shape: spec.rve.shape, voxelSize: spec.rve.voxelSize, float64Fields: true, mechanics: true }));
     expect(summary.status).toBe('complete');
-    expect(summary.couplings.mechanics).toBe('one-way, solved at snapshots');
+    expect(summary.couplings.mechanics).toBe('one-way, solved after every accepted step');
     expect(summary.couplings.stressInPotential).toBe(false);
     const ms = summary.mechanics as { snapshots: { thicknessStrain: number; maxVonMises_Pa: number }[] };
     expect(ms.snapshots).toHaveLength(summary.snapshots.length);
@@ -125,6 +148,31 @@ describe('lithomech run with mechanics (tiny quick-start)', () => {
     expect(p1.rows.some((r) => r[iv] > 0)).toBe(true);
     const i0 = p0.header.indexOf('von_mises_max_Pa');
     expect(p0.rows.every((r) => r[i0] === 0 || Number.isNaN(r[i0]))).toBe(true);
+
+    // displacement as point data: zero at t = 0, finite on the solid's corners later, and the
+    // particles' centroid displacements in the table are the means of it
+    const u0 = f0.pointData.displacement as Float64Array, u1 = fEnd.pointData.displacement as Float64Array;
+    expect(f0.components.pointData.displacement).toBe(3);
+    const [nx, ny, nz] = spec.rve.shape;
+    expect(u1.length).toBe(3 * (nx + 1) * (ny + 1) * (nz + 1));
+    let uMax = 0;
+    for (let i = 0; i < u1.length; i++) if (Number.isFinite(u1[i])) { expect(u0[i]).toBe(0); uMax = Math.max(uMax, Math.abs(u1[i])); }
+    expect(uMax).toBeGreaterThan(0);
+    const ix = p1.header.indexOf('centroid_displacement_x_m');
+    expect(p1.rows.some((r) => Math.abs(r[ix]) > 0 && Math.abs(r[ix]) <= uMax)).toBe(true);
+
+    // per-step time series: one mechanics solve per accepted step (+ t = 0), columns in timeseries.csv
+    const ts = readCsv(join(out, 'timeseries.csv'));
+    for (const c of TS_MECH_COLUMNS) expect(ts.header).toContain(c);
+    const mstats = summary.mechanics as { solves: number; cgIterations: number };
+    expect(mstats.solves).toBe(ts.rows.length);
+    const ith = ts.header.indexOf('thickness_change_m'), iez = ts.header.indexOf('eps_zz_mean'), ivm = ts.header.indexOf('von_mises_max_Pa');
+    expect(ts.rows[0][ith]).toBe(0);
+    expect(ts.rows.every((r) => Number.isFinite(r[ith]) && Number.isFinite(r[iez]) && r[ivm] >= 0)).toBe(true);
+    // the last row's state is the last snapshot's: the same numbers
+    const last = ts.rows[ts.rows.length - 1], mLast = ms.snapshots[ms.snapshots.length - 1];
+    expect(last[ts.header.indexOf('thickness_strain')]).toBeCloseTo(mLast.thicknessStrain, 15);
+    expect(last[ivm]).toBe(mLast.maxVonMises_Pa);
   }, 120_000);
 
   it('mechanics off (default): no stress arrays, no mechanics columns', async () => {
