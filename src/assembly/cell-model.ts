@@ -40,7 +40,7 @@ import type { ConcentratedElectrolyte, PorousTransport } from '../physics/concen
 import { FARADAY as F, GAS_CONSTANT } from '../physics/constants.js';
 import type { Material } from '../physics/material-law.js';
 import { ElectrolyteModel, type InterfaceKinetics } from './electrolyte.js';
-import { SolidDiffusion } from './solid-diffusion.js';
+import { SolidDiffusion, type StressPotentialProvider } from './solid-diffusion.js';
 
 export interface CellModelOptions {
   /** The active material's laws (one material for every active phase). */
@@ -124,6 +124,11 @@ export class CellModel {
   private readonly bvPos: Int32Array; // 16 per face: rows (s, p, ec, ep) × cols (s, p, ec, ep)
   private readonly condValues: Float64Array; // constant conduction part of ∂f/∂y on the pattern
   private readonly kinetics: InterfaceKinetics;
+  /**
+   * Two-way chemo-mechanical coupling (set by the runner through `setStressCoupling`): the stress
+   * potential in the Li flux of the particles (always) and in the equilibrium potential (inPotential).
+   */
+  stressCoupling?: { provider: StressPotentialProvider; inPotential: boolean };
 
   constructor(rve: Rve, opts: CellModelOptions) {
     this.rve = rve;
@@ -337,6 +342,16 @@ export class CellModel {
 
   get faceCount(): number { return this.fS.length; }
 
+  /**
+   * Switch the two-way coupling on: s = σ : ∂ε_ch/∂c from `provider` (evaluated at the current
+   * particle concentrations on every residual evaluation) drives Li in the particles,
+   * J = −D (∇c − (c/RT) ∇s), and with `inPotential` shifts the equilibrium potential, U + s/F.
+   */
+  setStressCoupling(provider: StressPotentialProvider, inPotential: boolean): void {
+    this.solid.setStressCoupling(provider);
+    this.stressCoupling = { provider, inPotential };
+  }
+
   /** Uniform state at stoichiometry x0 and salt concentration ce0, at rest (φ_s = V = U(x0), φ_e = 0). */
   initialState(x0: number, ce0: number): Float64Array {
     if (!(x0 > 0 && x0 < 1)) throw new InputError('electrode.initialSoc', `gives the stoichiometry ${x0}, outside (0, 1)`);
@@ -364,8 +379,19 @@ export class CellModel {
     const cMax = act.cMax, aA = act.alphaA, aC = act.alphaC;
     const D = this.solid.diffusivity;
     const m = this.fS.length, oP = this.oP, oE = this.oE;
+    // two-way coupling: the stress potential s shifts the equilibrium potential to U + s/F
+    let sPot: Float64Array | undefined, slope: Float64Array | undefined;
+    if (this.stressCoupling) {
+      // the elasticity solve needs every concentration in the domain, not only the surface ones
+      for (let i = 0; i < this.nS; i++) if (!(y[i] > 0 && y[i] < cMax)) return false;
+      if (this.stressCoupling.inPotential) {
+        sPot = this.solid.stressPotential(y.subarray(0, this.nS));
+        slope = this.stressCoupling.provider.localSlope;
+      }
+    }
     for (let k = 0; k < m; k++) {
       const c = y[this.fS[k]], ps = y[oP + this.fP[k]], ce = y[oE + 2 * this.fE[k]], pe = y[oE + 2 * this.fE[k] + 1];
+      const shift = sPot ? sPot[this.fS[k]] / F : 0;
       if (!(c > 0 && c < cMax) || !(ce > 0)) return false;
       const Dc = D.value(c, T);
       const a = this.fHalf[k] / (F * Dc);
@@ -376,7 +402,7 @@ export class CellModel {
       let R = 0, dRdj = 1, i0 = 0, g = 0, dg = 0, cs = c, eta = 0, dU = 0;
       const evalAt = (jj: number) => {
         cs = c - a * jj;
-        eta = ps - pe - act.ocp(cs / cMax);
+        eta = ps - pe - act.ocp(cs / cMax) - shift;
         i0 = act.i0(ce, cs);
         const ea = Math.exp(aA * fT * eta), ec = Math.exp(-aC * fT * eta);
         g = ea - ec; dg = fT * (aA * ea + aC * ec);
@@ -402,7 +428,8 @@ export class CellModel {
       this.fEta[k] = eta;
       if (withDerivative) {
         const dadc = -a * D.derivative(c, T) / Dc;
-        const dRdc = -Gs * (1 - dadc * j);
+        // (+ the shift's dependence on the cell value, ∂s/∂c ≈ slope: ∂R/∂c += i0 g′ slope / F)
+        const dRdc = -Gs * (1 - dadc * j) + (slope ? (i0 * dg * slope[this.fS[k]]) / F : 0);
         const dRdps = -i0 * dg, dRdpe = i0 * dg, dRdce = -act.di0dce(ce, cs) * g;
         this.dCs[k] = -dRdc / dRdj;
         this.dPs[k] = -dRdps / dRdj;

@@ -18,6 +18,16 @@
  *   N over a voxelised sphere of radius R puts N · 4πR² (not N × the 1.5× larger staircase area)
  *   into it. The areas are computed once, at construction, into arrays face → (cell, area).
  *
+ * Two-way chemo-mechanical coupling (optional, `setStressCoupling`): with a stress potential
+ * s_i = σ : ∂ε_ch/∂c [J/mol] per cell (Ω σ_h for an isotropic chemical strain with partial molar
+ * volume Ω), the flux becomes J = −D (∇c − (c/RT) ∇s), i.e. per face
+ *   F_ij = G_ij [(c_j − c_i) − (c̄_ij/RT)(s_j − s_i)],  c̄_ij = (c_i + c_j)/2,
+ * which still moves Li from one cell to the other only (exact conservation). s comes from a
+ * provider (the elasticity solve of the runner) evaluated at the CURRENT concentrations on every
+ * residual evaluation, so a converged Newton iteration solves the coupled problem; the Jacobian
+ * uses the provider's local estimate ∂s_i/∂c_i (the non-local part of ∂s/∂c is left out, which
+ * makes Newton converge linearly instead of quadratically when the coupling is strong).
+ *
  * Units are SI throughout: c [mol/m³], V [m³], f [mol/s], G [m³/s]. The matrices are not
  * rescaled; every solver the time integrator uses works with relative tolerances, which are
  * scale-free.
@@ -32,7 +42,7 @@ import type { Shape3, Vec3 } from '../core/volume.js';
 import { CsrMatrix } from '../linalg/csr-matrix.js';
 import type { PhaseRole, Rve } from '../mesh/rve.js';
 import { forEachPhaseInterfaceFace } from '../mesh/surface.js';
-import { STANDARD_TEMPERATURE } from '../physics/constants.js';
+import { GAS_CONSTANT, STANDARD_TEMPERATURE } from '../physics/constants.js';
 import type { DiffusivityLaw } from '../physics/fickian-diffusion.js';
 
 export interface SolidDiffusionOptions {
@@ -48,6 +58,16 @@ export interface SolidDiffusionOptions {
   surfaceSigma?: number;
   /** Temperature [K] (default 298.15 K; may be changed later through `temperature`). */
   temperature?: number;
+}
+
+/**
+ * The stress potential of the two-way coupling: s = σ : ∂ε_ch/∂c per cell [J/mol] for the cell
+ * concentrations c, and an estimate of ∂s_i/∂c_i [J m³/mol²] (≤ 0: a concentration rise
+ * compresses its own cell) for the Jacobian.
+ */
+export interface StressPotentialProvider {
+  evaluate(c: Float64Array, out: Float64Array): void;
+  readonly localSlope: Float64Array;
 }
 
 /** A prescribed interface flux: one density for every interface face, or one per face. */
@@ -108,6 +128,7 @@ export class SolidDiffusion {
   private readonly dCell: Float64Array;
   private readonly dDerivCell: Float64Array;
   private frozen?: { T: number; G: Float64Array; jac: CsrMatrix };
+  private stress?: { provider: StressPotentialProvider; c: Float64Array; s: Float64Array; valid: boolean; evaluations: number };
 
   constructor(rve: Pick<Rve, 'shape' | 'voxelSize' | 'phase' | 'phases' | 'particle'>, opts: SolidDiffusionOptions) {
     const { shape, voxelSize, phase } = rve;
@@ -238,9 +259,41 @@ export class SolidDiffusion {
     return this.surfaceCell.length;
   }
 
-  /** The Jacobian is symmetric when D does not depend on c. */
+  /** The Jacobian is symmetric when D does not depend on c and there is no stress coupling. */
   get symmetric(): boolean {
-    return this.diffusivity.concentrationIndependent;
+    return this.diffusivity.concentrationIndependent && !this.stress;
+  }
+
+  /** Switch the two-way stress coupling on (a provider) or off (undefined); see the module comment. */
+  setStressCoupling(provider: StressPotentialProvider | undefined): void {
+    if (provider && provider.localSlope.length !== this.n) throw new RangeError(`SolidDiffusion: localSlope has ${provider.localSlope.length} values, expected ${this.n}`);
+    this.stress = provider ? { provider, c: new Float64Array(this.n), s: new Float64Array(this.n), valid: false, evaluations: 0 } : undefined;
+  }
+
+  /** Stress-coupling evaluations so far (elasticity solves), 0 without coupling. */
+  get stressEvaluations(): number {
+    return this.stress?.evaluations ?? 0;
+  }
+
+  /**
+   * The stress potential s [J/mol] per cell at concentrations c (evaluated once per distinct c),
+   * or undefined without coupling.
+   */
+  stressPotential(c: Float64Array): Float64Array | undefined {
+    const st = this.stress;
+    if (!st) return undefined;
+    this.check('c', c);
+    if (st.valid) {
+      let same = true;
+      for (let i = 0; i < this.n; i++) if (st.c[i] !== c[i]) { same = false; break; }
+      if (same) return st.s;
+    }
+    st.valid = false;
+    st.provider.evaluate(c, st.s);
+    st.c.set(c);
+    st.valid = true;
+    st.evaluations++;
+    return st.s;
   }
 
   /** Li content Σ c_i V_i [mol]. */
@@ -279,11 +332,15 @@ export class SolidDiffusion {
     this.check('c', c);
     this.check('out', out);
     const lo = this.faceLow, hi = this.faceHigh, nf = lo.length;
+    const s = this.stressPotential(c);
+    const k = s ? 1 / (2 * GAS_CONSTANT * this.temperature) : 0; // c̄/RT = (c_i + c_j) k
     const G = this.frozenConductances();
     if (G) {
       for (let f = 0; f < nf; f++) {
         const i = lo[f], j = hi[f];
-        const F = G[f] * (c[j] - c[i]);
+        let d = c[j] - c[i];
+        if (s) d -= (c[i] + c[j]) * k * (s[j] - s[i]);
+        const F = G[f] * d;
         out[i] += F; out[j] -= F;
       }
       return;
@@ -293,7 +350,9 @@ export class SolidDiffusion {
     for (let f = 0; f < nf; f++) {
       const i = lo[f], j = hi[f];
       const Di = D[i], Dj = D[j];
-      const F = ((2 * Di * Dj) / (Di + Dj)) * g[f] * (c[j] - c[i]);
+      let d = c[j] - c[i];
+      if (s) d -= (c[i] + c[j]) * k * (s[j] - s[i]);
+      const F = ((2 * Di * Dj) / (Di + Dj)) * g[f] * d;
       out[i] += F; out[j] -= F;
     }
   }
@@ -315,7 +374,7 @@ export class SolidDiffusion {
    * matrix object is returned on every call (do not modify it).
    */
   rhsJacobian(c: Float64Array): CsrMatrix {
-    if (this.frozenConductances()) return this.frozen!.jac;
+    if (this.frozenConductances() && !this.stress) return this.frozen!.jac;
     return this.assembleJacobian(c, 0);
   }
 
@@ -364,7 +423,7 @@ export class SolidDiffusion {
     if (!(D > 0 && Number.isFinite(D))) throw new RangeError(`SolidDiffusion: D = ${D} at T = ${this.temperature} K`);
     const G = new Float64Array(this.faceLow.length);
     for (let f = 0; f < G.length; f++) G[f] = D * this.faceGeometry[f];
-    const jac = this.assembleJacobian(new Float64Array(this.n), 0, false, G);
+    const jac = this.assembleJacobian(new Float64Array(this.n), 0, false, G, false);
     this.frozen = { T: this.temperature, G, jac };
     return G;
   }
@@ -386,7 +445,7 @@ export class SolidDiffusion {
    * sign = false: ∂f/∂c + shift·V on the diagonal; sign = true: shift·V − ∂f/∂c.
    * With `G` given (constant D) the derivative terms vanish.
    */
-  private assembleJacobian(c: Float64Array, shift: number, negate = false, Gfixed?: Float64Array): CsrMatrix {
+  private assembleJacobian(c: Float64Array, shift: number, negate = false, Gfixed?: Float64Array, withStress = true): CsrMatrix {
     this.check('c', c);
     const vals = new Float64Array(this.colIdx.length);
     const lo = this.faceLow, hi = this.faceHigh, g = this.faceGeometry, nf = lo.length;
@@ -408,6 +467,23 @@ export class SolidDiffusion {
         // F = G (c_j − c_i) into i; ∂G/∂c_i = 2 g D_j² / s² · D'_i
         const dFdi = ((2 * g[f] * Dj * Dj) / (s * s)) * dD[i] * dc - Gf;
         const dFdj = ((2 * g[f] * Di * Di) / (s * s)) * dD[j] * dc + Gf;
+        vals[dp[i]] += dFdi; vals[lh[f]] += dFdj;
+        vals[hl[f]] -= dFdi; vals[dp[j]] -= dFdj;
+      }
+    }
+    const s = withStress ? this.stressPotential(c) : undefined;
+    if (s) {
+      // F = G [(c_j − c_i) − k (c_i + c_j)(s_j − s_i)] with s ≈ s(c) + slope·δc locally:
+      // ∂F/∂c_i = G [−k (s_j − s_i) + k (c_i + c_j) slope_i], ∂F/∂c_j = G [−k (s_j − s_i) − k (c_i + c_j) slope_j]
+      // (added to the diffusive part above; ∂G/∂c times the stress term is left out)
+      const k = 1 / (2 * GAS_CONSTANT * this.temperature), slope = this.stress!.provider.localSlope;
+      const D = G ? undefined : this.cellDiffusivities(c, false);
+      for (let f = 0; f < nf; f++) {
+        const i = lo[f], j = hi[f];
+        const Gf = G ? G[f] : ((2 * D![i] * D![j]) / (D![i] + D![j])) * g[f];
+        const ds = s[j] - s[i], cs = c[i] + c[j];
+        const dFdi = Gf * k * (-ds + cs * slope[i]);
+        const dFdj = Gf * k * (-ds - cs * slope[j]);
         vals[dp[i]] += dFdi; vals[lh[f]] += dFdj;
         vals[hl[f]] -= dFdi; vals[dp[j]] -= dFdj;
       }

@@ -743,7 +743,7 @@ function buildOutput(r: Reader, o: Obj): { spec: OutputSpec; resolved: Obj } {
 // ---------------------------------------------------------------------------------------------
 // Mechanics (one-way diffusion-induced stress at the snapshots; src/sim/run-mechanics.ts)
 
-const MECHANICS_DEFAULTS = { lateral: 'free', top: 'free', orientationSeed: 1, rtol: 1e-8 } as const;
+const MECHANICS_DEFAULTS = { lateral: 'free', top: 'free', orientationSeed: 1, rtol: 1e-8, collector: 'fixed', coupling: 'one-way', solveAt: 'steps' } as const;
 
 function parseTop(r: Reader, v: unknown): { top: TopCondition; text: string } {
   const key = 'mechanics.top';
@@ -776,6 +776,12 @@ async function buildMechanics(r: Reader, m: Obj | undefined, rve: Rve, electrode
   const { top, text: topText } = parseTop(r, m.top ?? MECHANICS_DEFAULTS.top);
   const orientationSeed = (m.orientationSeed as number | undefined) ?? MECHANICS_DEFAULTS.orientationSeed;
   const rtol = (m.rtol as number | undefined) ?? MECHANICS_DEFAULTS.rtol;
+  const collector = (m.collector as MechanicsSpec['collector'] | undefined) ?? MECHANICS_DEFAULTS.collector;
+  const coupling = (m.coupling as MechanicsSpec['coupling'] | undefined) ?? MECHANICS_DEFAULTS.coupling;
+  if (m.stressInPotential === true && coupling !== 'two-way') r.fail(`${at}.stressInPotential`, 'true needs mechanics.coupling: two-way (one-way coupling keeps the chemistry free of stress)');
+  const stressInPotential = coupling === 'two-way' ? (m.stressInPotential as boolean | undefined) ?? true : false;
+  const solveAt = (m.solveAt as MechanicsSpec['solveAt'] | undefined) ?? MECHANICS_DEFAULTS.solveAt;
+  if (solveAt === 'snapshots' && coupling === 'two-way') r.fail(`${at}.solveAt`, 'snapshots is for one-way coupling (two-way solves the stress inside every Newton iteration)');
   const phaseList = rve.phases.map((p) => `${p.name}:${p.role}`).join(', ');
   const elastic = (m.elastic ?? {}) as Record<string, Obj>;
   const lattice = (m.lattice ?? {}) as Record<string, string>;
@@ -842,6 +848,9 @@ async function buildMechanics(r: Reader, m: Obj | undefined, rve: Rve, electrode
       chemicalStrain = { kind: 'isotropic', material: mat };
       resolvedLattice[phase.name] = 'none';
     }
+    if (coupling === 'two-way' && chemicalStrain.kind === 'lattice') {
+      r.fail(`${at}.coupling`, `two-way coupling is built for isotropic chemical strain only, and phase ${phase.name} uses the lattice table ${resolvedLattice[phase.name]}: set ${at}.lattice.${phase.name}: none`);
+    }
     phases.push({ phaseId: phase.id, name: phase.name, youngsModulus: E, poissonRatio: nu, elasticSource: source, chemicalStrain });
   }
   for (const [id, ov] of overrides) {
@@ -864,8 +873,8 @@ async function buildMechanics(r: Reader, m: Obj | undefined, rve: Rve, electrode
   const resolvedElastic: Obj = {};
   for (const [id, ov] of overrides) resolvedElastic[rve.phases.find((p) => p.id === id)!.name] = ov.record;
   return {
-    spec: { enabled: true, lateral, top, phases, orientationSeed, rtol },
-    resolved: { enabled: true, lateral, top: topText, ...(overrides.size > 0 ? { elastic: resolvedElastic } : {}), lattice: resolvedLattice, orientationSeed, rtol },
+    spec: { enabled: true, lateral, top, phases, orientationSeed, rtol, collector, coupling, stressInPotential, solveAt },
+    resolved: { enabled: true, coupling, stressInPotential, solveAt, collector, lateral, top: topText, ...(overrides.size > 0 ? { elastic: resolvedElastic } : {}), lattice: resolvedLattice, orientationSeed, rtol },
   };
 }
 

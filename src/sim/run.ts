@@ -143,6 +143,7 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
     return model.solid.toVoxels(x);
   };
   const mech = spec.mechanics?.enabled ? new RunMechanics(spec.rve, spec.mechanics, stoichiometryField(y)) : undefined;
+  if (mech && spec.mechanics!.coupling === 'two-way') model.setStressCoupling(mech.stressPotentialProvider(model.solid, model.active.cMax), spec.mechanics!.stressInPotential);
   const mechSnapshots: Record<string, unknown>[] = [];
   const mechStats = { solves: 0, cgIterations: 0, cgIterationsMax: 0, seconds: 0 };
   let lastMech: ReturnType<RunMechanics['solve']> | undefined;
@@ -168,8 +169,10 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
       overpotential_mean_V: s.overpotentialMean, overpotential_max_V: s.overpotentialMax,
       c_s_mean_mol_m3: s.csMean, c_e_mean_mol_m3: s.ceMean, c_e_min_mol_m3: s.ceMin, c_e_max_mol_m3: s.ceMax,
     };
-    const m = solveMechanics(`after step ${stepIdx + 1}`);
-    if (m) {
+    const m = spec.mechanics?.solveAt === 'snapshots' ? undefined : solveMechanics(`after step ${stepIdx + 1}`);
+    if (mech && !m) {
+      Object.assign(row, { thickness_change_m: NaN, thickness_strain: NaN, eps_xx_mean: NaN, eps_yy_mean: NaN, eps_zz_mean: NaN, eps_yz_mean: NaN, eps_xz_mean: NaN, eps_xy_mean: NaN, von_mises_max_Pa: NaN });
+    } else if (m) {
       const e = m.meanSolidStrain; // Voigt, engineering shear
       Object.assign(row, {
         thickness_change_m: m.thicknessChange_m, thickness_strain: m.thicknessStrain,
@@ -229,9 +232,10 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
       couplings: {
         solidDiffusion: true, electronConduction: true, electrolyte: 'concentrated solution (κ, D, t₊, TDF of c_e)',
         butlerVolmer: 'per voxel face, corrected areas, surface concentration extrapolated', counterElectrode: 'Li metal (Butler–Volmer)',
-        mechanics: spec.mechanics?.enabled ? 'one-way, solved after every accepted step' : false, stressInPotential: false, thermal: 'isothermal',
+        mechanics: !spec.mechanics?.enabled ? false : spec.mechanics.coupling === 'two-way' ? 'two-way, solved inside Newton' : 'one-way, solved after every accepted step',
+        stressInPotential: spec.mechanics?.stressInPotential === true, thermal: 'isothermal',
       },
-      ...(mech ? { mechanics: { ...mech.setupSummary(), ...mechStats, snapshots: mechSnapshots } } : {}),
+      ...(mech ? { mechanics: { ...mech.setupSummary(), ...mechStats, coupledSolves: mech.coupledSolves, coupledCgIterations: mech.coupledIterations, snapshots: mechSnapshots } } : {}),
       rve: {
         shape: spec.rve.shape, voxelSize_m: spec.rve.voxelSize, activeVoxels: model.nS, conductingVoxels: model.nP, electrolyteVoxels: model.nE,
         reactionArea_m2: model.reactionArea, collectorArea_m2: area, activeVoxelsNotConnectedToCollector: model.activeVoxelsNotConnected, floatingConductorVoxels: model.floatingConductorVoxels,

@@ -116,9 +116,9 @@ export interface MechanicsPhaseSpec {
 }
 
 /**
- * One-way diffusion-induced stress, solved at every snapshot (quasi-static linear elasticity, no
- * history): σ at a snapshot depends only on the stoichiometry field then. Present only when the
- * scenario's `mechanics.enabled` is true.
+ * Diffusion-induced stress, solved after every accepted step (quasi-static linear elasticity, no
+ * history: σ depends only on the stoichiometry field then), one-way or two-way. Present only when
+ * the scenario's `mechanics.enabled` is true.
  */
 export interface MechanicsSpec {
   enabled: true;
@@ -130,6 +130,21 @@ export interface MechanicsSpec {
   orientationSeed: number;
   /** Relative residual of the CG solves. */
   rtol: number;
+  /** The collector face: fixed in the normal direction (default) or free (a free body, minimal pins). */
+  collector: 'fixed' | 'free';
+  /**
+   * one-way (default): the chemistry does not feel the stress. two-way: the stress potential
+   * s = σ : ∂ε_ch/∂c enters the particles' Li flux and, with `stressInPotential`, the equilibrium
+   * potential; solved inside the Newton loop (an elasticity solve per residual evaluation).
+   */
+  coupling: 'one-way' | 'two-way';
+  /**
+   * When the one-way stress is solved: after every accepted step (default; time series in
+   * timeseries.csv) or at the snapshots only (the time-series columns stay empty). Two-way
+   * coupling solves inside Newton regardless.
+   */
+  solveAt: 'steps' | 'snapshots';
+  stressInPotential: boolean;
 }
 
 export interface ScenarioSpec {

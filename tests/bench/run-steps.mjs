@@ -12,7 +12,7 @@ if (!name || !out) { console.error('usage: node tests/bench/run-steps.mjs <scena
 const spec = await loadScenario(name, { overrides: JSON.parse(process.env.OV ?? '{}') });
 fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(out, { recursive: true });
-const writer = new RunWriter(out, { shape: spec.rve.shape, voxelSize: spec.rve.voxelSize });
+const writer = new RunWriter(out, { shape: spec.rve.shape, voxelSize: spec.rve.voxelSize, mechanics: spec.mechanics?.enabled === true });
 const t0 = performance.now();
 let last = t0;
 try {
@@ -23,7 +23,8 @@ try {
       last = now;
     },
   });
-  console.log('DONE', JSON.stringify({ wall: (performance.now() - t0) / 1000, solver: r.summary.solver, li: r.summary.lithiumBalanceError, stepEnds: r.summary.stepEnds }));
+  const m = r.summary.mechanics;
+  console.log('DONE', JSON.stringify({ wall: (performance.now() - t0) / 1000, solver: r.summary.solver, li: r.summary.lithiumBalanceError, stepEnds: r.summary.stepEnds, ...(m ? { mechanics: { solves: m.solves, cgIterations: m.cgIterations, cgIterationsMax: m.cgIterationsMax, seconds: m.seconds, setupSeconds: m.solver?.setupSeconds, unknowns: m.unknowns } } : {}) }));
 } catch (e) {
   console.log('ERR', e.message);
   process.exitCode = 1;

@@ -159,6 +159,18 @@ describe('shipped scenarios', () => {
       const again = await loadScenario(write(resolvedScenarioYaml(s)));
       expect(numbers(again)).toEqual(numbers(s));
     });
+    it('5C-stress: the 5C scenario for 150 s with one-way lattice-strain mechanics at the snapshots', async () => {
+      const st = YAML.parse(readFileSync(join(SCENARIOS_DIR, 'nmc622-fast-charge-5C-stress.yaml'), 'utf8'));
+      const five = YAML.parse(readFileSync(join(SCENARIOS_DIR, 'nmc622-fast-charge-5C.yaml'), 'utf8'));
+      for (const k of ['rve', 'electrode', 'electrolyte', 'counterElectrode', 'solver', 'temperature']) expect(st[k]).toEqual(five[k]);
+      expect(st.protocol).toEqual(['Charge at 5C until 4.5 V or 150 s']);
+      const spec = await loadScenario('nmc622-fast-charge-5C-stress');
+      expect(spec.mechanics).toMatchObject({ coupling: 'one-way', solveAt: 'snapshots', collector: 'fixed', lateral: 'free' });
+      const nmc = spec.mechanics!.phases[0];
+      expect([nmc.name, nmc.youngsModulus, nmc.poissonRatio]).toEqual(['NMC', 375e9, 0.2]);
+      expect(nmc.chemicalStrain.kind === 'lattice' && nmc.chemicalStrain.table.id).toBe('NMC622_deBiasi2017');
+      expect(spec.output.snapshotTimes).toEqual([50, 100]);
+    });
   });
 });
 

@@ -45,7 +45,7 @@ describe('snapshot mechanics: uniform stoichiometry change of a homogeneous bloc
   };
   const E = 100e9, nu = 0.25;
   const spec = (lateral: MechanicsSpec['lateral']): MechanicsSpec => ({
-    enabled: true, lateral, top: { kind: 'free' }, orientationSeed: 1, rtol: 1e-10,
+    enabled: true, lateral, top: { kind: 'free' }, orientationSeed: 1, rtol: 1e-10, collector: 'fixed', coupling: 'one-way', stressInPotential: false, solveAt: 'steps',
     phases: [{ phaseId: 1, name: 'NMC', youngsModulus: E, poissonRatio: nu, elasticSource: 'test', chemicalStrain: { kind: 'isotropic', material: nmc } }],
   });
   const xRef = 0.9, x = 0.5;
@@ -175,6 +175,38 @@ describe('lithomech run with mechanics (tiny quick-start)', () => {
     expect(last[ivm]).toBe(mLast.maxVonMises_Pa);
   }, 120_000);
 
+  it('two-way coupling: solved inside Newton, Li conserved, and the voltage differs from one-way', async () => {
+    const run = async (coupling: string) => {
+      // E = 10 GPa: with NMC811_OKane2022's Ω = 12.5 cm³/mol and its 375 GPa the stress flux is
+      // ~300× the Fickian one and the lagged Jacobian needs hundreds of steps (docs/theory/mechanics.md)
+      const spec = await loadScenario('quick-start', {
+        overrides: {
+          ...SMALL, protocol: ['Charge at 1C for 20 s'], 'mechanics.enabled': true, 'mechanics.coupling': coupling, 'mechanics.lattice': { NMC: 'none' },
+          'mechanics.elastic': { NMC: { youngsModulus: '10 GPa', poissonRatio: 0.3 } },
+        },
+      });
+      const out = join(dir, `tw-${coupling}`);
+      mkdirSync(out);
+      return (await runScenario(spec, new RunWriter(out, { shape: spec.rve.shape, voxelSize: spec.rve.voxelSize, mechanics: true }))).summary;
+    };
+    const one = await run('one-way'), two = await run('two-way');
+    for (const sm of [one, two]) { expect(sm.status).toBe('complete'); expect(sm.lithiumBalanceError).toBeLessThan(1e-9); }
+    expect(two.couplings.mechanics).toBe('two-way, solved inside Newton');
+    expect(two.couplings.stressInPotential).toBe(true);
+    const m1 = one.mechanics as { coupledSolves: number }, m2 = two.mechanics as { coupledSolves: number; coupling: string };
+    expect(m1.coupledSolves).toBe(0);
+    // at least one elasticity solve per Newton iteration
+    const sv = (sm: typeof one) => sm.solver as { steps: number; newtonIterations: number; newtonFailures: number; linearIterations: number };
+    console.log(`two-way tiny run: one-way ${JSON.stringify(sv(one))}, two-way ${JSON.stringify(sv(two))}, ${m2.coupledSolves} coupled solves; wall ${one.wallTime_s.toFixed(1)} / ${two.wallTime_s.toFixed(1)} s`);
+    expect(m2.coupledSolves).toBeGreaterThanOrEqual(sv(two).newtonIterations);
+    expect(m2.coupling).toMatch(/^two-way: s = σ : ∂ε_ch\/∂c in the Li flux .* and in the equilibrium potential U \+ s\/F/);
+    const v = (sm: typeof one) => readCsv(join(dir, sm === one ? 'tw-one-way' : 'tw-two-way', 'timeseries.csv'));
+    const a = v(one), b = v(two), iv = a.header.indexOf('voltage_V');
+    const dv = Math.abs(a.rows[a.rows.length - 1][iv] - b.rows[b.rows.length - 1][iv]);
+    expect(dv).toBeGreaterThan(1e-6);
+    expect(dv).toBeLessThan(0.05);
+  }, 180_000);
+
   it('mechanics off (default): no stress arrays, no mechanics columns', async () => {
     const spec = await loadScenario('quick-start', { overrides: { ...SMALL, protocol: ['Charge at 1C for 10 s'] } });
     expect(spec.mechanics).toBeUndefined();
@@ -206,6 +238,12 @@ describe('lithomech run with mechanics (tiny quick-start)', () => {
     expect(await msg({ 'mechanics.enabled': true, 'mechanics.elastic': { CBD: { youngsModulus: '0.5 GPa' } } })).toMatch(/mechanics\.elastic\.CBD\.poissonRatio: missing/);
     expect(await msg({ 'mechanics.enabled': true, 'mechanics.elastic': { Foo: { youngsModulus: '1 GPa', poissonRatio: 0.3 } } })).toMatch(/mechanics\.elastic\.Foo: no phase "Foo"/);
     expect(await msg({ 'mechanics.enabled': true, 'mechanics.lattice': { NMC: 'nope' } })).toMatch(/mechanics\.lattice\.NMC: no lattice table "nope"/);
+    // two-way coupling: the stress potential needs an isotropic law; stressInPotential needs two-way
+    expect(await msg({ 'mechanics.enabled': true, 'mechanics.coupling': 'two-way' })).toMatch(/mechanics\.coupling: two-way coupling is built for isotropic chemical strain only, and phase NMC uses the lattice table NMC811_deBiasi2017: set mechanics\.lattice\.NMC: none/);
+    expect(await msg({ 'mechanics.enabled': true, 'mechanics.stressInPotential': true })).toMatch(/mechanics\.stressInPotential: true needs mechanics\.coupling: two-way/);
+    expect(await msg({ 'mechanics.enabled': true, 'mechanics.coupling': 'both' })).toMatch(/mechanics\.coupling: expected one of/);
+    const tw = await loadScenario('quick-start', { overrides: { ...SMALL, 'mechanics.enabled': true, 'mechanics.coupling': 'two-way', 'mechanics.lattice': { NMC: 'none' } } });
+    expect(tw.mechanics).toMatchObject({ coupling: 'two-way', stressInPotential: true, collector: 'fixed' });
     // pressure on a separator layer without stiffness acts on nothing
     expect(await msg({ 'mechanics.enabled': true, 'mechanics.top': 'pressure: 0.3 MPa' })).toMatch(/mechanics\.top: the pressure acts on solid voxels at the separator-side face, and there are none: give the separator elastic constants \(mechanics\.elastic\.separator\)/);
     // a good one: pressure with units, CBD and separator stiffness, isotropic law
@@ -218,7 +256,7 @@ describe('lithomech run with mechanics (tiny quick-start)', () => {
     expect(await msg({ 'mechanics.enabled': true, 'mechanics.top': { pressure: '-1 MPa' }, 'mechanics.elastic': elastic })).toMatch(/mechanics\.top\.pressure: must be ≥ 0/);
     expect(s.mechanics!.phases.map((p) => [p.name, p.youngsModulus, p.chemicalStrain.kind])).toEqual([['NMC', 375e9, 'isotropic'], ['CBD', 0.5e9, 'none'], ['separator', 0.2e9, 'none']]);
     expect(s.resolved.mechanics).toEqual({
-      enabled: true, lateral: 'roller', top: 'pressure: 300000 Pa', lattice: { NMC: 'none' }, orientationSeed: 1, rtol: 1e-8,
+      enabled: true, coupling: 'one-way', stressInPotential: false, solveAt: 'steps', collector: 'fixed', lateral: 'roller', top: 'pressure: 300000 Pa', lattice: { NMC: 'none' }, orientationSeed: 1, rtol: 1e-8,
       elastic: { CBD: { youngsModulus_Pa: 0.5e9, poissonRatio: 0.3 }, separator: { youngsModulus_Pa: 0.2e9, poissonRatio: 0.35 } },
     });
     // the resolved scenario loads again to the same mechanics
