@@ -20,8 +20,8 @@
  * Measured (BDF2, Δt = 20 s, t = 1000 s; the 1D effect is 499 mol/m³ at most, −461 at the surface):
  *   R = 5 voxels (552 cells): coupling-effect RMS error 16.0 % of its max; profiles 4.3 % of c_surf
  *   R = 8 voxels (2176 cells): 9.9 %; 1.4 % (one-way) and 1.5 % (two-way); rate 1.02
- *   Li balance ≤ 2e-13 per step; Newton 133 iterations for 50 steps two-way (50 one-way) with
- *   183 elasticity solves (1444 CG iterations).
+ *   Li balance ≤ 2.4e-13 per step; Newton 136 iterations for 50 steps two-way (50 one-way) with
+ *   186 elasticity solves (1468 CG iterations).
  */
 import { describe, expect, it } from 'vitest';
 import { SolidDiffusion } from '../../src/assembly/solid-diffusion.js';
