@@ -67,7 +67,7 @@ export interface RunMechanicsResult {
 export const MECHANICS_FIELD_NAMES = [
   'stress_xx', 'stress_yy', 'stress_zz', 'stress_yz', 'stress_xz', 'stress_xy',
   'strain_xx', 'strain_yy', 'strain_zz', 'strain_yz', 'strain_xz', 'strain_xy',
-  'von_mises', 'hydrostatic_stress', 'max_principal_stress', 'strain_energy_density',
+  'von_mises', 'hydrostatic_stress', 'max_principal_stress', 'strain_energy_density', 'gauss_max_von_mises',
 ] as const;
 
 const VOIGT = ['xx', 'yy', 'zz', 'yz', 'xz', 'xy'] as const;
@@ -183,6 +183,7 @@ export class RunMechanics {
       { name: 'hydrostatic_stress', data: f.hydrostatic },
       { name: 'max_principal_stress', data: f.maxPrincipal },
       { name: 'strain_energy_density', data: f.energyDensity },
+      { name: 'gauss_max_von_mises', data: f.gaussMaxVonMises },
     );
     // per particle, over the kept active voxels
     const acc = new Map<number, { n: number; vmMax: number; vm: number; h: number; tr: number; u: [number, number, number] }>();

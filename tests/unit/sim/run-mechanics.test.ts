@@ -107,7 +107,7 @@ const readCsv = (file: string): Csv => {
   const lines = readFileSync(file, 'utf8').trim().split('\n');
   return { header: lines[0].split(','), rows: lines.slice(1).map((l) => l.split(',').map((v) => (v === '' ? Number.NaN : Number(v)))) };
 };
-const STRESS_ARRAYS = ['stress_xx', 'stress_yy', 'stress_zz', 'stress_yz', 'stress_xz', 'stress_xy', 'strain_xx', 'strain_xy', 'von_mises', 'hydrostatic_stress', 'max_principal_stress', 'strain_energy_density'];
+const STRESS_ARRAYS = ['stress_xx', 'stress_yy', 'stress_zz', 'stress_yz', 'stress_xz', 'stress_xy', 'strain_xx', 'strain_xy', 'von_mises', 'hydrostatic_stress', 'max_principal_stress', 'strain_energy_density', 'gauss_max_von_mises'];
 const MECH_COLUMNS = ['von_mises_max_Pa', 'von_mises_mean_Pa', 'hydrostatic_mean_Pa', 'volume_change', 'centroid_displacement_x_m', 'centroid_displacement_y_m', 'centroid_displacement_z_m'];
 const TS_MECH_COLUMNS = ['thickness_change_m', 'thickness_strain', 'eps_xx_mean', 'eps_yy_mean', 'eps_zz_mean', 'eps_yz_mean', 'eps_xz_mean', 'eps_xy_mean', 'von_mises_max_Pa'];
 
@@ -137,6 +137,9 @@ describe('lithomech run with mechanics (tiny quick-start)', () => {
     for (let v = 0; v < vm0.length; v++) if (Number.isFinite(vm0[v])) { finite++; max0 = Math.max(max0, vm0[v]); max1 = Math.max(max1, vm1[v]); }
     expect(finite).toBeGreaterThan(0);
     expect(max0).toBe(0); // uniform stoichiometry = the reference: no load at all
+    // the Gauss-point maximum is never below the centre value
+    const g1 = fEnd.cellData.gauss_max_von_mises as Float64Array;
+    for (let v = 0; v < vm1.length; v++) if (Number.isFinite(vm1[v])) expect(g1[v]).toBeGreaterThanOrEqual(vm1[v] * (1 - 1e-12));
     expect(max1).toBeGreaterThan(1e5); // 120 s at 1C: ~1 % SoC of strain gradients, MPa-scale stresses
     expect(ms.snapshots[0].maxVonMises_Pa).toBe(0);
     expect(ms.snapshots[ms.snapshots.length - 1].maxVonMises_Pa).toBeCloseTo(max1, -2);
