@@ -232,7 +232,8 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
       couplings: {
         solidDiffusion: true, electronConduction: true, electrolyte: 'concentrated solution (κ, D, t₊, TDF of c_e)',
         butlerVolmer: 'per voxel face, corrected areas, surface concentration extrapolated', counterElectrode: 'Li metal (Butler–Volmer)',
-        mechanics: !spec.mechanics?.enabled ? false : spec.mechanics.coupling === 'two-way' ? 'two-way, solved inside Newton' : 'one-way, solved after every accepted step',
+        mechanics: !spec.mechanics?.enabled ? false : spec.mechanics.coupling === 'two-way' ? 'two-way, solved inside Newton'
+          : spec.mechanics.solveAt === 'snapshots' ? 'one-way, solved at the snapshots' : 'one-way, solved after every accepted step',
         stressInPotential: spec.mechanics?.stressInPotential === true, thermal: 'isothermal',
       },
       ...(mech ? { mechanics: { ...mech.setupSummary(), ...mechStats, coupledSolves: mech.coupledSolves, coupledCgIterations: mech.coupledIterations, snapshots: mechSnapshots } } : {}),

@@ -210,6 +210,23 @@ describe('lithomech run with mechanics (tiny quick-start)', () => {
     expect(dv).toBeLessThan(0.05);
   }, 180_000);
 
+  it('solveAt: snapshots solves only at the snapshots; the time-series columns stay empty', async () => {
+    const spec = await loadScenario('quick-start', { overrides: { ...SMALL, protocol: ['Charge at 1C for 60 s'], 'mechanics.enabled': true, 'mechanics.solveAt': 'snapshots' } });
+    const out = join(dir, 'at-snapshots');
+    mkdirSync(out);
+    const { summary } = await runScenario(spec, new RunWriter(out, { shape: spec.rve.shape, voxelSize: spec.rve.voxelSize, mechanics: true }));
+    expect(summary.couplings.mechanics).toBe('one-way, solved at the snapshots');
+    const ms = summary.mechanics as { solves: number; snapshots: unknown[] };
+    expect(ms.snapshots).toHaveLength(summary.snapshots.length);
+    expect(ms.solves).toBe(summary.snapshots.length);
+    const ts = readCsv(join(out, 'timeseries.csv'));
+    expect(ts.rows.length).toBeGreaterThan(summary.snapshots.length);
+    for (const c of TS_MECH_COLUMNS) { const i = ts.header.indexOf(c); expect(i).toBeGreaterThan(0); expect(ts.rows.every((r) => Number.isNaN(r[i]))).toBe(true); }
+    expect((await readVti(join(out, 'fields/fields_0001.vti'))).cellData.von_mises).toBeDefined();
+    expect(await loadScenario('quick-start', { overrides: { ...SMALL, 'mechanics.enabled': true, 'mechanics.solveAt': 'snapshots', 'mechanics.coupling': 'two-way', 'mechanics.lattice': { NMC: 'none' } } }).catch((e: Error) => e.message))
+      .toMatch(/mechanics\.solveAt: snapshots is for one-way coupling/);
+  }, 120_000);
+
   it('mechanics off (default): no stress arrays, no mechanics columns', async () => {
     const spec = await loadScenario('quick-start', { overrides: { ...SMALL, protocol: ['Charge at 1C for 10 s'] } });
     expect(spec.mechanics).toBeUndefined();
