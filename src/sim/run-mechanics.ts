@@ -275,10 +275,19 @@ export class RunMechanics {
     };
   }
 
-  /** Hydrostatic stress per voxel (NaN off the elastic problem) for a stoichiometry field: one warm-started solve, nothing else computed. */
+  /**
+   * Hydrostatic stress per voxel (NaN off the elastic problem) for a stoichiometry field: one
+   * warm-started solve, nothing else computed. Its failures (a lattice x out of range, CG not
+   * converging) come out as MechanicsSolveError, which the runner turns into an incomplete run.
+   */
   private solveHydrostatic(stoichiometry: Float64Array): Float64Array {
-    const { field } = this.eigenstrain(stoichiometry);
-    const s = solveSwellSystem(this.system, field, { rtol: this.spec.rtol, ...(this.warm ? { x0: this.warm } : {}) });
+    let s: ReturnType<typeof solveSwellSystem>;
+    try {
+      const { field } = this.eigenstrain(stoichiometry);
+      s = solveSwellSystem(this.system, field, { rtol: this.spec.rtol, ...(this.warm ? { x0: this.warm } : {}) });
+    } catch (err) {
+      throw new MechanicsSolveError(`two-way stress solve: ${(err as Error).message}`);
+    }
     this.warm = s.solverVector;
     this.coupledSolves++;
     this.coupledIterations += s.iterations;
@@ -317,6 +326,11 @@ export class RunMechanics {
 function sameValues(a: Float64Array, b: Float64Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
   return true;
+}
+
+/** A failed elasticity solve inside the Newton loop of a two-way coupled run. */
+export class MechanicsSolveError extends Error {
+  override name = 'MechanicsSolveError';
 }
 
 const dilatationResponse = new Map<number, number>();

@@ -26,7 +26,7 @@ import { ConcentratedElectrolyte } from '../physics/concentrated-electrolyte.js'
 import { FARADAY } from '../physics/constants.js';
 import { BdfIntegrator, bdfCoefficients, TimeStepError, type StepInfo } from '../time/bdf.js';
 import type { Condition, CurrentSpec, ProtocolStep } from './protocol.js';
-import { RunMechanics } from './run-mechanics.js';
+import { MechanicsSolveError, RunMechanics } from './run-mechanics.js';
 import type { ParticleSnapshotRow, RunRecorder, RunSummary, TimeseriesRow } from './run-recorder.js';
 import type { ScenarioSpec } from './scenario-spec.js';
 
@@ -355,7 +355,7 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
   } catch (err) {
     let message: string;
     if (err instanceof RunError) message = err.message;
-    else if (err instanceof TimeStepError) message = `step ${stepsCompleted + 1} (${spec.protocol[stepsCompleted]?.text}): ${err.message}`;
+    else if (err instanceof TimeStepError || err instanceof MechanicsSolveError) message = `step ${stepsCompleted + 1} (${spec.protocol[stepsCompleted]?.text}): ${err.message}`;
     else throw err;
     const summary = summaryOf('incomplete', message);
     await recorder.finish(summary);

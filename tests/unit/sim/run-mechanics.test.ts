@@ -210,6 +210,19 @@ describe('lithomech run with mechanics (tiny quick-start)', () => {
     expect(dv).toBeLessThan(0.05);
   }, 180_000);
 
+  it('two-way: a stress solve that fails inside Newton ends the run as incomplete, with the mechanics error', async () => {
+    const spec = await loadScenario('quick-start', {
+      overrides: { ...SMALL, protocol: ['Charge at 1C for 20 s'], 'mechanics.enabled': true, 'mechanics.coupling': 'two-way', 'mechanics.lattice': { NMC: 'none' }, 'mechanics.rtol': 1e-30 },
+    });
+    const out = join(dir, 'tw-fail');
+    mkdirSync(out);
+    const err = await runScenario(spec, new RunWriter(out, { shape: spec.rve.shape, voxelSize: spec.rve.voxelSize, mechanics: true })).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/^step 1 \(Charge at 1C for 20 s\): two-way stress solve: cg did not converge in 2000 iterations/);
+    const sm = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(sm.status).toBe('incomplete');
+  }, 120_000);
+
   it('solveAt: snapshots solves only at the snapshots; the time-series columns stay empty', async () => {
     const spec = await loadScenario('quick-start', { overrides: { ...SMALL, protocol: ['Charge at 1C for 60 s'], 'mechanics.enabled': true, 'mechanics.solveAt': 'snapshots' } });
     const out = join(dir, 'at-snapshots');
