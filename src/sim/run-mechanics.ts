@@ -81,6 +81,8 @@ export class RunMechanics {
   private readonly latticeRange: ({ id: string; lo: number; hi: number; phase: string } | null)[] = new Array(256).fill(null);
   /** Solution of the last solve in the solver's unknowns (the next solve's initial guess). */
   private warm?: Float64Array;
+  /** The last two solves made with a time (for the extrapolated initial guess). */
+  private readonly timed: { t: number; u: Float64Array }[] = [];
   /** The last solve and the stoichiometry field it was made for. */
   private last?: { x: Float64Array; result: RunMechanicsResult };
 
@@ -155,15 +157,29 @@ export class RunMechanics {
 
   /**
    * Solve for a stoichiometry field (per voxel, as CellModel.fields gives it), warm-started from
-   * the previous solve. The same field twice in a row returns the cached result.
+   * the previous solve, or, given the `time` of the state, from the linear extrapolation of the
+   * last two timed solves. The same field twice in a row returns the cached result.
    */
-  solve(stoichiometry: Float64Array): RunMechanicsResult {
+  solve(stoichiometry: Float64Array, time?: number): RunMechanicsResult {
     const last = this.last;
     if (last && last.x.length === stoichiometry.length && sameValues(last.x, stoichiometry)) return last.result;
     const { rve, system } = this;
     const { field, maxAbs } = this.eigenstrain(stoichiometry);
-    const s = solveSwellSystem(system, field, { rtol: this.spec.rtol, ...(this.warm ? { x0: this.warm } : {}) });
+    // initial guess: linear extrapolation in time from the last two timed solves (the load follows
+    // the concentrations, which change smoothly between steps), else the last solution
+    let x0 = this.warm;
+    const h = this.timed;
+    if (time !== undefined && h.length === 2 && h[1].t > h[0].t && time > h[1].t) {
+      const w = (time - h[1].t) / (h[1].t - h[0].t), a = h[1].u, b = h[0].u;
+      x0 = new Float64Array(a.length);
+      for (let i = 0; i < a.length; i++) x0[i] = a[i] + w * (a[i] - b[i]);
+    }
+    const s = solveSwellSystem(system, field, { rtol: this.spec.rtol, ...(x0 ? { x0 } : {}) });
     this.warm = s.solverVector;
+    if (time !== undefined) {
+      if (h.length === 2) h.shift();
+      h.push({ t: time, u: s.solverVector });
+    }
     const f = s.fields;
     const N = rve.phase.length;
     const fields: SnapshotField[] = [];

@@ -151,7 +151,7 @@ export async function runScenario(spec: ScenarioSpec, recorder: RunRecorder, opt
     if (!mech) return undefined;
     const t0 = performance.now();
     try {
-      const m = mech.solve(stoichiometryField(y));
+      const m = mech.solve(stoichiometryField(y), t);
       if (m === lastMech) return m; // the same state again (a snapshot right after its step)
       lastMech = m;
       mechStats.solves++; mechStats.cgIterations += m.iterations; mechStats.cgIterationsMax = Math.max(mechStats.cgIterationsMax, m.iterations);

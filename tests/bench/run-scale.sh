@@ -5,6 +5,7 @@
 # RSS (GNU time), median of RUNS runs, bytes per voxel. Not part of `npm test`.
 #
 #   bash tests/bench/run-scale.sh [runs=1] [sizes="24 32 48 64"]
+#   EXTRA_SET='mechanics={"enabled":true}' bash tests/bench/run-scale.sh 1 64   (one extra --set)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-1}
@@ -23,7 +24,7 @@ for n in $SIZES; do
     rm -rf "$TMP/out"
     /usr/bin/time -f "%e %M" -o "$TMP/time" node bin/lithomech.js run quick-start --out "$TMP/out" \
       --set "rve.generate.shape=[$n,$n,$n]" --set 'protocol=["Charge at 1C until 4.2 V"]' \
-      --set 'output.snapshots={"stepEnds":true}' > /dev/null 2> "$TMP/err" || { cat "$TMP/err"; exit 1; }
+      --set 'output.snapshots={"stepEnds":true}' ${EXTRA_SET:+--set "$EXTRA_SET"} > /dev/null 2> "$TMP/err" || { cat "$TMP/err"; exit 1; }
     read -r t m < "$TMP/time"
     times+=("$t"); rss+=("$m")
   done
