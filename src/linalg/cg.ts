@@ -18,13 +18,15 @@ export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {
   const history: number[] = [];
   // threaded path (thread-pool.ts): vectors in SharedArrayBuffers, fused vector passes
   const par = A.parallel && A.parallel.A.n === n ? A.parallel : undefined;
-  const vec = (): Float64Array => (par ? par.vector(n) : new Float64Array(n));
+  // a threaded CSR matrix (thread-pool.ts threadedCsr) applies on every thread when the vectors are shared
+  const shareForCsr = !par && (A as { threaded?: unknown }).threaded !== undefined;
+  const vec = (): Float64Array => (par ? par.vector(n) : shareForCsr ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n));
   const x = vec();
   const r = vec();
   const z = M ? vec() : r;
   const p = vec();
   const q = vec();
-  if (par && !(b.buffer instanceof SharedArrayBuffer)) { const bs = par.vector(n); bs.set(b); b = bs; }
+  if ((par || shareForCsr) && !(b.buffer instanceof SharedArrayBuffer)) { const bs = vec(); bs.set(b); b = bs; }
   const onIteration = options.onIteration;
 
   const bnorm = norm2(b);

@@ -55,9 +55,11 @@ export class ChebyshevSmoother implements Preconditioner {
     }
     this.lambdaHigh = high;
     this.lambdaLow = (options.lowerRatio ?? 0.3) * high;
-    this.r = new Float64Array(this.n);
-    this.d = new Float64Array(this.n);
-    this.w = new Float64Array(this.n);
+    // a threaded CSR matrix (thread-pool.ts threadedCsr) applies on every thread when its vectors are shared
+    const vec = (): Float64Array => (A instanceof CsrMatrix && A.threaded ? new Float64Array(new SharedArrayBuffer(8 * this.n)) : new Float64Array(this.n));
+    this.r = vec();
+    this.d = vec();
+    this.w = vec();
   }
 
   /** z ← p(D⁻¹A) D⁻¹ r (the smoother applied from a zero initial guess). */

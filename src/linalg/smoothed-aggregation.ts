@@ -178,7 +178,8 @@ export class SmoothedAggregationPreconditioner implements Preconditioner {
       const Ac = sparseMultiply(transpose(P), AP);
       level.P = P;
       level.aggregates = agg.count;
-      level.r = new Float64Array(nl);
+      // shared on a threaded fine level (its residual then runs on every thread)
+      level.r = Al.threaded && fineOp === Al ? new Float64Array(new SharedArrayBuffer(8 * nl)) : new Float64Array(nl);
       const smoothOp = level.A;
       if (smootherKind === 'gauss-seidel' && smoothOp === Al) level.gaussSeidel = new GaussSeidelSmoother(Al);
       else level.smoother = new ChebyshevSmoother(smoothOp, { degree, lowerRatio, lambdaMax: 1.1 * lambdaMax });

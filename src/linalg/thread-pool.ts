@@ -428,6 +428,25 @@ function gsBand(A: StencilArrays, b: Float64Array, x: Float64Array, r0: number, 
  * couplings are "banded" enough (every body row reads its own partition and the next band);
  * `create` returns the reason otherwise.
  */
+/**
+ * A copy of A in SharedArrayBuffers with row partitions for the pool (`threaded`), so that its
+ * apply / residual run on every thread when the vectors are shared too (bitwise the serial
+ * result: each row is summed the same way). Returns A itself, and the reason, when the system is
+ * too small, one thread is requested, or the pool cannot take it.
+ */
+export function threadedCsr(A: CsrMatrix): { A: CsrMatrix; threads: number; reason: string } {
+  const n = A.nRows;
+  if (!wantsParallel(n)) return { A, threads: 1, reason: threadStatus(n).reason };
+  const rp = new Int32Array(new SharedArrayBuffer(4 * A.rowPtr.length)); rp.set(A.rowPtr);
+  const ci = new Int32Array(new SharedArrayBuffer(4 * A.colIdx.length)); ci.set(A.colIdx);
+  const v = new Float64Array(new SharedArrayBuffer(8 * A.values.length)); v.set(A.values);
+  const S = new (A.constructor as new (r: number, c: number, rp: Int32Array, ci: Int32Array, v: Float64Array) => CsrMatrix)(A.nRows, A.nCols, rp, ci, v);
+  const par = CsrParallel.create(S);
+  if (typeof par === 'string') return { A, threads: 1, reason: par };
+  S.threaded = par;
+  return { A: S, threads: par.threads, reason: threadStatus(n).reason };
+}
+
 export class CsrParallel {
   readonly threads: number;
   private readonly M: View[];

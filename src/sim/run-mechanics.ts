@@ -333,6 +333,7 @@ export class RunMechanics {
       thickness_m: rve.shape[rve.thicknessAxis] * rve.voxelSize[rve.thicknessAxis],
       solidVoxels: system.solidVoxels, removedVoxels: system.removed, unknowns: system.unknowns, pinnedDofs: system.pinnedDofs,
       solvedAt: spec.coupling === 'two-way' ? 'every Newton residual evaluation (two-way) and every accepted step' : spec.solveAt === 'steps' ? 'every accepted time step, warm-started from the previous step' : 'the snapshots only (the timeseries.csv mechanics columns are empty)',
+      threads: system.threads ?? { threads: 1, reason: 'periodic reduction (serial)' },
       solver: { method: 'cg', preconditioner: `smoothed-aggregation AMG (rigid-body modes, ${spec.solveAt === 'steps' || spec.coupling === 'two-way' ? 2 : 1} smoothed level(s)), built once per run`, rtol: spec.rtol, setupSeconds: system.setupSeconds },
       displacement: 'point data "displacement" (3 components) of the snapshot .vti',
     };

@@ -29,6 +29,7 @@ import type { Axis } from '../core/volume.js';
 import { ElasticityOperator, type DirichletSpec, type EigenstrainField, type ElasticFields } from '../assembly/elasticity-operator.js';
 import { cg } from '../linalg/cg.js';
 import { SmoothedAggregationPreconditioner } from '../linalg/smoothed-aggregation.js';
+import { threadedCsr } from '../linalg/thread-pool.js';
 import { labelComponents } from '../mesh/components.js';
 import { voronoiGrains } from '../mesh/grains.js';
 import type { Rve } from '../mesh/rve.js';
@@ -245,6 +246,8 @@ export interface SwellSystem {
   unknowns: number;
   /** Seconds spent building the matrix and preconditioner. */
   setupSeconds: number;
+  /** Threads of the matrix products (1 with periodic sides, or when the system is small; with the reason). */
+  threads?: { threads: number; reason: string };
   /**
    * Solve A u = b (b over the operator's free DOFs); returns u over the operator's free DOFs and
    * `x`, the solution in the solver's own unknowns (the periodic reduction's, or u), which a
@@ -287,10 +290,12 @@ export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'la
   const t0 = performance.now();
   const base = { rve, lateral, top, periodic, op, material, removed, solidVoxels, pressureLoad };
   if (!periodic) {
-    const A = op.toCsr();
+    // on large systems the matrix goes to shared memory so that CG and the finest AMG level run
+    // their SpMVs on every thread (LITHOMECH_THREADS; bitwise the serial result)
+    const { A, threads, reason } = threadedCsr(op.toCsr());
     const M = new SmoothedAggregationPreconditioner(A, { nearNullSpace: op.rigidBodyModes(), nodeOfUnknown: op.aggregationNodes(), smoothedLevels: opts.amgSmoothedLevels ?? 1 });
     return {
-      ...base, pinnedDofs: op.clusters.pinnedDofs, unknowns: op.n, setupSeconds: (performance.now() - t0) / 1000,
+      ...base, pinnedDofs: op.clusters.pinnedDofs, unknowns: op.n, setupSeconds: (performance.now() - t0) / 1000, threads: { threads, reason },
       solve: (b, rtol, maxIterations, x0) => {
         const res = cg(A, b, { rtol, preconditioner: M, maxIterations, ...(x0 ? { x0 } : {}) });
         return { u: res.x, x: res.x, iterations: res.iterations, relativeResidual: res.relativeResidual };
