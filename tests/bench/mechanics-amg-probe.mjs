@@ -21,7 +21,7 @@ const mech = new RunMechanics(rve, { ...spec.mechanics, solveAt: 'snapshots' }, 
 let t0 = performance.now();
 const phases = spec.mechanics.phases.map((p) => ({ id: p.phaseId, name: p.name, elastic: new LinearElastic(p.youngsModulus, p.poissonRatio, p.elasticSource), eigenstrain: { kind: 'none' } }));
 const sys = buildSwellSystem({ rve, phases, lateral: spec.mechanics.lateral, top: spec.mechanics.top, amgSmoothedLevels: levels });
-console.log(`crop ${crop}: ${sys.unknowns} unknowns, ${levels} smoothed level(s): set-up ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+console.log(`crop ${crop}: ${sys.unknowns} unknowns, ${levels} smoothed level(s): set-up ${((performance.now() - t0) / 1000).toFixed(2)} s; threads ${JSON.stringify(sys.threads)}`);
 let x0;
 for (const dx of [0.001, 0.002, 0.01]) {
   const x = ref.map((r, v) => (Number.isFinite(r) ? r - dx * (1 + Math.sin(v)) : NaN));
