@@ -64,7 +64,7 @@ export const PARTICLE_SNAPSHOT_COLUMNS = [
   'current_density_abs_mean_A_m2',
 ] as const satisfies readonly (keyof ParticleSnapshotRow)[];
 
-/** Extra columns of particles_NNNN.csv, written only when the rows carry them (snapshot mechanics). */
+/** Extra columns of particles_NNNN.csv, written only when the rows carry them (runs with mechanics). */
 export const PARTICLE_MECHANICS_COLUMNS = [
   'von_mises_max_Pa', 'von_mises_mean_Pa', 'hydrostatic_mean_Pa', 'volume_change',
   'centroid_displacement_x_m', 'centroid_displacement_y_m', 'centroid_displacement_z_m',

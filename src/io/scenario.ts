@@ -741,7 +741,7 @@ function buildOutput(r: Reader, o: Obj): { spec: OutputSpec; resolved: Obj } {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Mechanics (one-way diffusion-induced stress at the snapshots; src/sim/run-mechanics.ts)
+// Mechanics (diffusion-induced stress, one-way or two-way; src/sim/run-mechanics.ts)
 
 const MECHANICS_DEFAULTS = { lateral: 'free', top: 'free', orientationSeed: 1, rtol: 1e-8, collector: 'fixed', coupling: 'one-way', solveAt: 'steps' } as const;
 

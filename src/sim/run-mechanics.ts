@@ -26,10 +26,10 @@ import type { StressPotentialProvider } from '../assembly/solid-diffusion.js';
 import { cg } from '../linalg/cg.js';
 import type { Rve } from '../mesh/rve.js';
 import { bungeMatrix, randomOrientations, rotatedLatticeStrain, volumetricStrainLaw } from '../physics/chemical-strain.js';
-import { LinearElastic } from '../physics/linear-elastic.js';
+import { hydrostatic, LinearElastic } from '../physics/linear-elastic.js';
 import type { SnapshotField } from './run-recorder.js';
 import type { MechanicsSpec } from './scenario-spec.js';
-import { buildSwellSystem, meanKeptStrain, separatorSurfaceDisplacement, solveSwellSystem, type SwellPhase, type SwellSystem } from './swell.js';
+import { buildSwellSystem, meanKeptStrain, separatorSurfaceDisplacement, solveSwellDisplacement, solveSwellSystem, type SwellPhase, type SwellSystem } from './swell.js';
 
 /** Per-particle mechanics of one snapshot (NaN when none of the particle's voxels is in the elastic problem). */
 export interface ParticleMechanics {
@@ -293,21 +293,25 @@ export class RunMechanics {
 
   /**
    * Hydrostatic stress per voxel (NaN off the elastic problem) for a stoichiometry field: one
-   * warm-started solve, nothing else computed. Its failures (a lattice x out of range, CG not
+   * warm-started solve and the cell-centre stress, nothing else. Its failures (a lattice x out of range, CG not
    * converging) come out as MechanicsSolveError, which the runner turns into an incomplete run.
    */
   private solveHydrostatic(stoichiometry: Float64Array): Float64Array {
-    let s: ReturnType<typeof solveSwellSystem>;
+    let s: ReturnType<typeof solveSwellDisplacement>, field: EigenstrainField;
     try {
-      const { field } = this.eigenstrain(stoichiometry);
-      s = solveSwellSystem(this.system, field, { rtol: this.spec.rtol, ...(this.warm ? { x0: this.warm } : {}) });
+      field = this.eigenstrain(stoichiometry).field;
+      s = solveSwellDisplacement(this.system, field, { rtol: this.spec.rtol, ...(this.warm ? { x0: this.warm } : {}) });
     } catch (err) {
       throw new MechanicsSolveError(`two-way stress solve: ${(err as Error).message}`);
     }
     this.warm = s.solverVector;
     this.coupledSolves++;
     this.coupledIterations += s.iterations;
-    return s.fields.hydrostatic;
+    // only the cell-centre stress (not the full post-processing of `fields`, with its Gauss points)
+    const stress = this.system.op.cellStress(s.displacement, field);
+    const h = new Float64Array(stoichiometry.length);
+    for (let v = 0; v < h.length; v++) h[v] = hydrostatic(stress, 6 * v);
+    return h;
   }
 
   /** Elasticity solves made for the two-way coupling, and their CG iterations. */

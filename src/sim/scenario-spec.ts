@@ -97,7 +97,7 @@ export interface OutputSpec {
   plot: boolean;
 }
 
-/** One solid phase of the snapshot mechanics (src/sim/run-mechanics.ts). */
+/** One solid phase of the run's mechanics (src/sim/run-mechanics.ts). */
 export interface MechanicsPhaseSpec {
   /** Phase id in the RVE. */
   phaseId: number;

@@ -357,6 +357,18 @@ export function solveSwellSystem(sys: SwellSystem, field: EigenstrainField, opts
   /** The solver's solution vector (pass it back as `x0` to warm-start the next solve). */
   solverVector: Float64Array;
 } {
+  const d = solveSwellDisplacement(sys, field, opts);
+  return { ...d, fields: sys.op.fields(d.displacement, field) };
+}
+
+/**
+ * The displacement part of `solveSwellSystem`, without the post-processed fields (for callers that
+ * need only some of them, e.g. the hydrostatic stress of the two-way coupling on every Newton
+ * residual evaluation).
+ */
+export function solveSwellDisplacement(sys: SwellSystem, field: EigenstrainField, opts: { rtol?: number; maxIterations?: number; x0?: Float64Array } = {}): {
+  displacement: Float64Array; iterations: number; relativeResidual: number; rtol: number; seconds: number; solverVector: Float64Array;
+} {
   const { op } = sys;
   const b = op.rhs({ eigenstrain: field });
   if (sys.pressureLoad) for (let i = 0; i < b.length; i++) b[i] += sys.pressureLoad[i];
@@ -367,8 +379,7 @@ export function solveSwellSystem(sys: SwellSystem, field: EigenstrainField, opts
   if (!(relativeResidual <= rtol * 10)) {
     throw new Error(`swell: CG did not converge (relative residual ${relativeResidual.toExponential(2)} after ${iterations} iterations, rtol ${rtol})`);
   }
-  const U = op.fullDisplacement(u);
-  return { displacement: U, fields: op.fields(U, field), iterations, relativeResidual, rtol, seconds, solverVector: x };
+  return { displacement: op.fullDisplacement(u), iterations, relativeResidual, rtol, seconds, solverVector: x };
 }
 
 /**

@@ -1,17 +1,18 @@
 /**
- * Snapshot mechanics of `lithomech run` (src/sim/run-mechanics.ts, scenario key `mechanics`):
+ * Mechanics of `lithomech run` (src/sim/run-mechanics.ts, scenario key `mechanics`):
  *  (a) physics: a free-standing block of one active phase under a uniform stoichiometry change
  *      expands freely (stress ≈ 0, thickness strain = ε*, ΔV/V = 3ε*); laterally confined
  *      (roller) it carries the biaxial stress σ_xx = σ_yy = −E ε* / (1 − ν), σ_zz = 0, and its
- *      thickness strain is ε*(1 + ν)/(1 − ν);
- *      A warm-started solve (from the previous displacement) gives the cold solve's answer; a
+ *      thickness strain is ε*(1 + ν)/(1 − ν). A warm-started solve (from the previous displacement) gives the cold solve's answer; a
  *      lattice-table strain outside the table's x range is an error naming the key;
  *  (b) a tiny quick-start run (12 × 12 × 16, 120 s at 1C) with mechanics on writes the stress
  *      arrays and the displacement (point data) into the .vti, the mechanics columns into the
  *      particle CSVs and the per-step columns into timeseries.csv (one solve per accepted
  *      step); the t = 0 state is stress-free;
- *  (c) mechanics off (the default): no stress arrays, no extra columns;
- *  (d) a bad mechanics key: one-line InputError naming it.
+ *  (c) two-way coupling: Li conserved, the voltage moves, summary says so; a stress solve failing
+ *      inside Newton ends the run as incomplete; `solveAt: snapshots` leaves the time series empty;
+ *  (d) mechanics off (the default): no stress arrays, no extra columns;
+ *  (e) a bad mechanics key: one-line InputError naming it.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ const SMALL: Record<string, unknown> = {
   'rve.generate.shape': [12, 12, 16], 'rve.generate.radius': '1.5 um', protocol: ['Charge at 1C for 120 s'],
 };
 
-describe('snapshot mechanics: uniform stoichiometry change of a homogeneous block', () => {
+describe('run mechanics: uniform stoichiometry change of a homogeneous block', () => {
   const nmc = loadMaterialRef('NMC811_OKane2022', 'test');
   const shape: [number, number, number] = [4, 4, 6];
   const N = shape[0] * shape[1] * shape[2];
