@@ -9,8 +9,18 @@ export class DenseCholesky {
   /** Lower triangle row-major packed: L[i][j] at i(i+1)/2 + j, j ≤ i. */
   private readonly L: Float64Array;
 
-  /** @param a row-major dense n × n (only the lower triangle is read) */
-  constructor(a: Float64Array, n: number) {
+  /** Pivots dropped as dependent (semi-definite mode), 0 otherwise. */
+  readonly droppedPivots: number = 0;
+
+  /**
+   * @param a row-major dense n × n (only the lower triangle is read)
+   * @param semidefiniteTolerance when given, A may be positive semi-definite: a pivot that falls
+   *   to ≤ tolerance × its original diagonal entry marks a dependent row; its column of L is
+   *   zeroed and `solve` returns 0 for that unknown (the solution with those unknowns fixed at
+   *   0, exact when b is consistent, e.g. a Galerkin coarse operator whose prolongation has
+   *   dependent columns). Without it such a pivot throws.
+   */
+  constructor(a: Float64Array, n: number, semidefiniteTolerance?: number) {
     this.n = n;
     const L = new Float64Array((n * (n + 1)) / 2);
     for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) L[(i * (i + 1)) / 2 + j] = a[i * n + j];
@@ -18,6 +28,13 @@ export class DenseCholesky {
       const jj = (j * (j + 1)) / 2;
       let d = L[jj + j];
       for (let k = 0; k < j; k++) d -= L[jj + k] * L[jj + k];
+      if (semidefiniteTolerance !== undefined && d <= semidefiniteTolerance * a[j * n + j]) {
+        // dependent row: L[·][j] = 0, unit placeholder pivot (solve zeroes the unknown)
+        L[jj + j] = Number.POSITIVE_INFINITY;
+        for (let i = j + 1; i < n; i++) L[(i * (i + 1)) / 2 + j] = 0;
+        (this as { droppedPivots: number }).droppedPivots++;
+        continue;
+      }
       if (!(d > 0)) throw new RangeError(`DenseCholesky: matrix not positive definite (pivot ${j} = ${d})`);
       d = Math.sqrt(d);
       L[jj + j] = d;

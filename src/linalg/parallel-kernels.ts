@@ -238,6 +238,8 @@ export const CMD = {
   GS_FWD_BODY: 6, GS_FWD_ZERO_BODY: 7, GS_BWD_BODY: 8, CG_UPDATE: 9, DOT2: 10, XPAY: 11,
   /** CSR: ids rowPtr colIdx values invDiag, then vectors */
   CSR_APPLY_DOT: 12, CSR_RESIDUAL: 13, CSR_GS_FWD_BODY: 14, CSR_GS_BWD_BODY: 15, FILL0: 16,
+  /** 3-block stencil rows + element rows (blockStencilRange): 12 ids, x, y, neighbors */
+  BLOCK_STENCIL: 17,
 } as const;
 
 export type View = Float64Array | Int32Array;
@@ -285,6 +287,87 @@ export function executeCommand(cmd: number, p: number, ctrl: Int32Array, params:
     case CMD.CSR_GS_FWD_BODY: csrGsForwardRange(iv(0), iv(1), v(2), v(3), v(4), v(5), a, r1); return;
     case CMD.CSR_GS_BWD_BODY: csrGsBackwardRange(iv(0), iv(1), v(2), v(3), v(4), v(5), a, r1); return;
     case CMD.FILL0: v(0).fill(0, r0, r1); return;
+    case CMD.BLOCK_STENCIL: blockStencilRange({
+      uniform: iv(0), uniformTable: iv(1), stencils: v(2), slotOffset: iv(3), neighbors: iv(14),
+      mixed: iv(4), mixedPtr: iv(5), mixedElem: iv(6), mixedLocal: iv(7),
+      elemNodes: iv(8), elemTable: iv(9), tables: v(10), mask: v(11),
+    }, v(12), v(13), r0, r1); return;
     default: throw new Error(`parallel worker: unknown command ${cmd}`);
+  }
+}
+
+/**
+ * Arrays of a block-3 operator applied row-block by row-block (each output block written once,
+ * so row ranges can run on different threads): "uniform" row blocks are a 3 × 81 stencil
+ * (`stencils`, 243 values per table, columns = 27 neighbour blocks at `slotOffset` from the row's
+ * own offset 3·node), the other ("mixed") row blocks sum, over a list of (element, local node),
+ * the 3 rows of a 24 × 24 element matrix (`tables`, 576 values per table) against the element's
+ * 8 blocks (`elemNodes`), inputs multiplied by `mask`. Nothing here knows what the rows mean.
+ */
+export interface BlockStencilArrays {
+  uniform: Int32Array;
+  uniformTable: Int32Array;
+  stencils: Float64Array;
+  slotOffset: Int32Array;
+  /** Instead of `slotOffset` (empty then): the 27 neighbour blocks of every uniform row block. */
+  neighbors: Int32Array;
+  mixed: Int32Array;
+  mixedPtr: Int32Array;
+  mixedElem: Int32Array;
+  mixedLocal: Int32Array;
+  elemNodes: Int32Array;
+  elemTable: Int32Array;
+  tables: Float64Array;
+  mask: Float64Array;
+}
+
+/** y ← A x for the row blocks [t0, t1) of the combined list (uniform blocks first, then mixed). */
+export function blockStencilRange(a: BlockStencilArrays, x: Float64Array, y: Float64Array, t0: number, t1: number): void {
+  const { uniform: uni, uniformTable: uniT, stencils: st, slotOffset: so, neighbors: nb } = a;
+  const nU = uni.length;
+  const uEnd = Math.min(t1, nU);
+  if (so.length === 0) {
+    for (let t = t0; t < uEnd; t++) {
+      const g = 3 * uni[t], o0 = 243 * uniT[t], n0 = 27 * t;
+      let s0 = 0, s1 = 0, s2 = 0;
+      for (let q = 0; q < 27; q++) {
+        const h = 3 * nb[n0 + q], o = o0 + 3 * q;
+        const x0 = x[h], x1 = x[h + 1], x2 = x[h + 2];
+        s0 += st[o] * x0 + st[o + 1] * x1 + st[o + 2] * x2;
+        s1 += st[81 + o] * x0 + st[82 + o] * x1 + st[83 + o] * x2;
+        s2 += st[162 + o] * x0 + st[163 + o] * x1 + st[164 + o] * x2;
+      }
+      y[g] = s0; y[g + 1] = s1; y[g + 2] = s2;
+    }
+  } else {
+    for (let t = t0; t < uEnd; t++) {
+      const g = 3 * uni[t], o0 = 243 * uniT[t];
+      let s0 = 0, s1 = 0, s2 = 0;
+      for (let q = 0; q < 27; q++) {
+        const h = g + so[q], o = o0 + 3 * q;
+        const x0 = x[h], x1 = x[h + 1], x2 = x[h + 2];
+        s0 += st[o] * x0 + st[o + 1] * x1 + st[o + 2] * x2;
+        s1 += st[81 + o] * x0 + st[82 + o] * x1 + st[83 + o] * x2;
+        s2 += st[162 + o] * x0 + st[163 + o] * x1 + st[164 + o] * x2;
+      }
+      y[g] = s0; y[g + 1] = s1; y[g + 2] = s2;
+    }
+  }
+  const { mixed: mix, mixedPtr: ptr, mixedElem: mel, mixedLocal: mloc, elemNodes: en, elemTable: tab, tables, mask: m } = a;
+  for (let t = Math.max(t0, nU) - nU; t < t1 - nU; t++) {
+    const g = 3 * mix[t];
+    let s0 = 0, s1 = 0, s2 = 0;
+    for (let p = ptr[t]; p < ptr[t + 1]; p++) {
+      const e = mel[p], K0 = 576 * tab[e], r = K0 + 72 * mloc[p];
+      for (let k = 0; k < 8; k++) {
+        const h = 3 * en[8 * e + k];
+        const v0 = x[h] * m[h], v1 = x[h + 1] * m[h + 1], v2 = x[h + 2] * m[h + 2];
+        const b = r + 3 * k;
+        s0 += tables[b] * v0 + tables[b + 1] * v1 + tables[b + 2] * v2;
+        s1 += tables[b + 24] * v0 + tables[b + 25] * v1 + tables[b + 26] * v2;
+        s2 += tables[b + 48] * v0 + tables[b + 49] * v1 + tables[b + 50] * v2;
+      }
+    }
+    y[g] = s0; y[g + 1] = s1; y[g + 2] = s2;
   }
 }
