@@ -17,7 +17,7 @@ import { volumetricStrainLaw } from '../physics/chemical-strain.js';
 import { LinearElastic } from '../physics/linear-elastic.js';
 import type { Material } from '../physics/material-law.js';
 import { effectiveStiffness, type StiffnessPhase } from '../sim/stiffness.js';
-import { swell, type PhaseEigenstrain, type SwellPhase, type SwellResult, type TopCondition } from '../sim/swell.js';
+import { swell, type PhaseEigenstrain, type SwellPhase, type SwellPreconditioner, type SwellResult, type TopCondition } from '../sim/swell.js';
 import { StepLog } from './log.js';
 import { reportRemovals, resolveVolumeInputs, volumeOptions, type VolumeArgs } from './volume-options.js';
 
@@ -38,6 +38,7 @@ interface SwellArgs extends VolumeArgs {
   lateral: 'free' | 'roller' | 'periodic';
   top: string;
   rtol: number;
+  preconditioner: string;
   out: string;
   verbose: boolean;
 }
@@ -236,6 +237,7 @@ export const swellCommand: CommandModule<object, SwellArgs> = {
       .option('lateral', { choices: ['free', 'roller', 'periodic'] as const, default: 'free' as const, describe: 'lateral faces: traction-free, roller (normal displacement 0) or periodic (zero mean lateral strain)' })
       .option('top', { type: 'string', default: 'free', describe: 'separator face: free, fixed (normal displacement 0) or pressure:<value> (e.g. pressure:0.3MPa)' })
       .option('rtol', { type: 'number', default: 1e-8, describe: 'relative residual of the CG solve' })
+      .option('preconditioner', { type: 'string', choices: ['auto', 'gmg', 'amg'], default: 'auto', describe: 'CG preconditioner: gmg (matrix-free geometric multigrid), amg (smoothed aggregation, assembled matrix); auto = gmg unless --lateral periodic' })
       .option('out', { type: 'string', demandOption: true, describe: 'output directory (written atomically)' })
       .option('verbose', { type: 'boolean', default: Boolean(process.stderr.isTTY), describe: 'print steps and timings on stderr' })
       .example('$0 swell rve/rve.vti --materials NMC=NMC811_OKane2022 --elastic CBD=0.5GPa/0.3 --stoichiometry NMC=0.5 --reference-stoichiometry NMC=0.9 --out swell', 'isotropic swelling from the material\'s volume-change law')
@@ -263,7 +265,7 @@ export const swellCommand: CommandModule<object, SwellArgs> = {
         process.stderr.write(`lithomech: phase "${p.name}" (${p.role}) has no --materials or --elastic entry: it carries no stiffness\n`);
       }
     }
-    const r = swell({ rve, phases, lateral: args.lateral, top, orientationSeed: args.orientationSeed, orientationOverrides, grains, rtol: args.rtol });
+    const r = swell({ rve, phases, lateral: args.lateral, top, orientationSeed: args.orientationSeed, orientationOverrides, grains, rtol: args.rtol, preconditioner: args.preconditioner as SwellPreconditioner });
     if (r.summary.removedVoxels > 0) process.stderr.write(`lithomech: ${r.summary.removedVoxels} solid voxels not connected to the current-collector face carry no load and were left out\n`);
     log.step(`solved ${r.summary.unknowns} unknowns: ${r.summary.solver.iterations} CG iterations, ${r.summary.solver.seconds.toFixed(2)} s; thickness change ${(r.summary.thicknessStrain * 100).toPrecision(4)} %`);
     await withAtomicOutputDir(args.out, async (dir) => {

@@ -743,7 +743,7 @@ function buildOutput(r: Reader, o: Obj): { spec: OutputSpec; resolved: Obj } {
 // ---------------------------------------------------------------------------------------------
 // Mechanics (diffusion-induced stress, one-way or two-way; src/sim/run-mechanics.ts)
 
-const MECHANICS_DEFAULTS = { lateral: 'free', top: 'free', orientationSeed: 1, rtol: 1e-8, collector: 'fixed', coupling: 'one-way', solveAt: 'steps' } as const;
+const MECHANICS_DEFAULTS = { lateral: 'free', top: 'free', orientationSeed: 1, rtol: 1e-8, collector: 'fixed', coupling: 'one-way', solveAt: 'steps', preconditioner: 'auto' } as const;
 
 function parseTop(r: Reader, v: unknown): { top: TopCondition; text: string } {
   const key = 'mechanics.top';
@@ -782,6 +782,8 @@ async function buildMechanics(r: Reader, m: Obj | undefined, rve: Rve, electrode
   const stressInPotential = coupling === 'two-way' ? (m.stressInPotential as boolean | undefined) ?? true : false;
   const solveAt = (m.solveAt as MechanicsSpec['solveAt'] | undefined) ?? MECHANICS_DEFAULTS.solveAt;
   if (solveAt === 'snapshots' && coupling === 'two-way') r.fail(`${at}.solveAt`, 'snapshots is for one-way coupling (two-way solves the stress inside every Newton iteration)');
+  const preconditioner = (m.preconditioner as MechanicsSpec['preconditioner'] | undefined) ?? MECHANICS_DEFAULTS.preconditioner;
+  if (preconditioner === 'gmg' && lateral === 'periodic') r.fail(`${at}.preconditioner`, 'gmg does not support lateral: periodic (use amg or auto)');
   const phaseList = rve.phases.map((p) => `${p.name}:${p.role}`).join(', ');
   const elastic = (m.elastic ?? {}) as Record<string, Obj>;
   const lattice = (m.lattice ?? {}) as Record<string, string>;
@@ -873,8 +875,8 @@ async function buildMechanics(r: Reader, m: Obj | undefined, rve: Rve, electrode
   const resolvedElastic: Obj = {};
   for (const [id, ov] of overrides) resolvedElastic[rve.phases.find((p) => p.id === id)!.name] = ov.record;
   return {
-    spec: { enabled: true, lateral, top, phases, orientationSeed, rtol, collector, coupling, stressInPotential, solveAt },
-    resolved: { enabled: true, coupling, stressInPotential, solveAt, collector, lateral, top: topText, ...(overrides.size > 0 ? { elastic: resolvedElastic } : {}), lattice: resolvedLattice, orientationSeed, rtol },
+    spec: { enabled: true, lateral, top, phases, orientationSeed, rtol, collector, coupling, stressInPotential, solveAt, preconditioner },
+    resolved: { enabled: true, coupling, stressInPotential, solveAt, preconditioner, collector, lateral, top: topText, ...(overrides.size > 0 ? { elastic: resolvedElastic } : {}), lattice: resolvedLattice, orientationSeed, rtol },
   };
 }
 

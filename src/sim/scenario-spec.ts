@@ -145,6 +145,8 @@ export interface MechanicsSpec {
    */
   solveAt: 'steps' | 'snapshots';
   stressInPotential: boolean;
+  /** Preconditioner of the elasticity CG (src/sim/swell.ts): auto (gmg unless periodic), gmg or amg. */
+  preconditioner?: 'auto' | 'gmg' | 'amg';
 }
 
 export interface ScenarioSpec {

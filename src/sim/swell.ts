@@ -27,6 +27,7 @@
 import { InputError } from '../core/errors.js';
 import type { Axis } from '../core/volume.js';
 import { ElasticityOperator, type DirichletSpec, type EigenstrainField, type ElasticFields } from '../assembly/elasticity-operator.js';
+import { ElasticityMultigridPreconditioner, type ElasticityMultigridLevelInfo } from '../assembly/elasticity-multigrid.js';
 import { cg } from '../linalg/cg.js';
 import { SmoothedAggregationPreconditioner } from '../linalg/smoothed-aggregation.js';
 import { threadedCsr } from '../linalg/thread-pool.js';
@@ -36,6 +37,8 @@ import type { Rve } from '../mesh/rve.js';
 import { periodicClusters, periodicReduction, periodicRepOf } from './stiffness.js';
 import { bungeMatrix, randomOrientations, rotatedLatticeStrain, type EulerAngles } from '../physics/chemical-strain.js';
 import type { LinearElastic } from '../physics/linear-elastic.js';
+
+export type SwellPreconditioner = 'auto' | 'gmg' | 'amg';
 
 /** Chemical eigenstrain of one phase. */
 export type PhaseEigenstrain =
@@ -75,6 +78,14 @@ export interface SwellOptions {
    * many solves with the same operator — measured in docs/benchmarks.md).
    */
   amgSmoothedLevels?: number;
+  /**
+   * Preconditioner of the CG solve: 'gmg' (matrix-free geometric multigrid on the voxel grid with
+   * connectivity-split coarse nodes, src/assembly/elasticity-multigrid.ts), 'amg' (smoothed
+   * aggregation with rigid-body modes on the assembled matrix) or 'auto' (default): gmg, except
+   * with periodic lateral sides, which only amg supports. gmg measured faster in set-up and per
+   * solve on every case of docs/benchmarks.md, and needs no assembled matrix.
+   */
+  preconditioner?: SwellPreconditioner;
   /**
    * Orientations per particle id (index = particle id; index 0 is used for active voxels outside
    * any particle). Default: random by `orientationSeed`.
@@ -248,6 +259,10 @@ export interface SwellSystem {
   setupSeconds: number;
   /** Threads of the matrix products (1 with periodic sides, or when the system is small; with the reason). */
   threads?: { threads: number; reason: string };
+  /** The preconditioner used ('auto' resolved) and a one-line description. */
+  preconditioner: { kind: 'gmg' | 'amg'; description: string };
+  /** The geometric multigrid hierarchy, when that is the preconditioner. */
+  multigrid?: ElasticityMultigridLevelInfo[];
   /**
    * Solve A u = b (b over the operator's free DOFs); returns u over the operator's free DOFs and
    * `x`, the solution in the solver's own unknowns (the periodic reduction's, or u), which a
@@ -257,7 +272,7 @@ export interface SwellSystem {
 }
 
 /** Build the operator, boundary conditions and preconditioner of the swelling problem (see the file header). */
-export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'lateral' | 'top' | 'collector' | 'amgSmoothedLevels'>): SwellSystem {
+export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'lateral' | 'top' | 'collector' | 'amgSmoothedLevels' | 'preconditioner'>): SwellSystem {
   const { rve, phases } = opts;
   const freeBody = opts.collector === 'free';
   const lateral = opts.lateral ?? 'free';
@@ -289,6 +304,24 @@ export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'la
   }
   const t0 = performance.now();
   const base = { rve, lateral, top, periodic, op, material, removed, solidVoxels, pressureLoad };
+  const requested = opts.preconditioner ?? 'auto';
+  if (requested !== 'auto' && requested !== 'amg' && requested !== 'gmg') throw new InputError('preconditioner', `expected auto, gmg or amg, got ${String(requested)}`);
+  if (requested === 'gmg' && periodic) throw new InputError('preconditioner', 'gmg does not support periodic lateral sides (use amg or auto)');
+  const pre = requested === 'auto' ? (periodic ? 'amg' : 'gmg') : requested;
+  if (pre === 'gmg') {
+    const M = new ElasticityMultigridPreconditioner(op);
+    const k = M.kernelInfo;
+    return {
+      ...base, pinnedDofs: op.clusters.pinnedDofs, unknowns: op.n, setupSeconds: (performance.now() - t0) / 1000,
+      threads: { threads: k.threads, reason: k.reason },
+      preconditioner: { kind: 'gmg', description: `matrix-free geometric multigrid (${M.levels.length} levels, connectivity-split coarse nodes, Chebyshev(2) V-cycle)` },
+      multigrid: M.levels,
+      solve: (b, rtol, maxIterations, x0) => {
+        const res = M.solve(b, { rtol, maxIterations, ...(x0 ? { x0 } : {}) });
+        return { u: res.u, x: res.u, iterations: res.iterations, relativeResidual: res.relativeResidual };
+      },
+    };
+  }
   if (!periodic) {
     // on large systems the matrix goes to shared memory so that CG and the finest AMG level run
     // their SpMVs on every thread (LITHOMECH_THREADS; bitwise the serial result)
@@ -296,6 +329,7 @@ export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'la
     const M = new SmoothedAggregationPreconditioner(A, { nearNullSpace: op.rigidBodyModes(), nodeOfUnknown: op.aggregationNodes(), smoothedLevels: opts.amgSmoothedLevels ?? 1 });
     return {
       ...base, pinnedDofs: op.clusters.pinnedDofs, unknowns: op.n, setupSeconds: (performance.now() - t0) / 1000, threads: { threads, reason },
+      preconditioner: { kind: 'amg', description: `smoothed-aggregation AMG (rigid-body modes, ${opts.amgSmoothedLevels ?? 1} smoothed level(s))` },
       solve: (b, rtol, maxIterations, x0) => {
         const res = cg(A, b, { rtol, preconditioner: M, maxIterations, ...(x0 ? { x0 } : {}) });
         return { u: res.x, x: res.x, iterations: res.iterations, relativeResidual: res.relativeResidual };
@@ -340,6 +374,7 @@ export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'la
   const M = new SmoothedAggregationPreconditioner(red.A, { nearNullSpace: red.modes, nodeOfUnknown: red.nodeOfUnknown, smoothedLevels: opts.amgSmoothedLevels ?? 1 });
   return {
     ...base, pinnedDofs: pins.size, unknowns: red.n, setupSeconds: (performance.now() - t0) / 1000,
+    preconditioner: { kind: 'amg', description: `smoothed-aggregation AMG on the periodic reduction (rigid-body modes, ${opts.amgSmoothedLevels ?? 1} smoothed level(s))` },
     solve: (b, rtol, maxIterations, x0) => {
       const bp = new Float64Array(red.n);
       red.Pt.apply(b, bp);
@@ -450,7 +485,7 @@ export function swell(opts: SwellOptions): SwellResult {
     removedVoxels: removed,
     pinnedDofs,
     unknowns,
-    solver: { method: 'cg', preconditioner: 'smoothed-aggregation AMG (rigid-body modes)', iterations, relativeResidual, rtol, seconds },
+    solver: { method: 'cg', preconditioner: sys.preconditioner.description, iterations, relativeResidual, rtol, seconds },
     ...(orientations ? { orientations } : {}),
   };
   return { operator: op, displacement: U, fields, eigenstrain: field, ...(label ? { orientationLabel: label } : {}), summary };

@@ -276,6 +276,8 @@ describe('lithomech run with mechanics (tiny quick-start)', () => {
     expect(await msg({ 'mechanics.enabled': true, 'mechanics.coupling': 'two-way' })).toMatch(/mechanics\.coupling: two-way coupling is built for isotropic chemical strain only, and phase NMC uses the lattice table NMC811_deBiasi2017: set mechanics\.lattice\.NMC: none/);
     expect(await msg({ 'mechanics.enabled': true, 'mechanics.stressInPotential': true })).toMatch(/mechanics\.stressInPotential: true needs mechanics\.coupling: two-way/);
     expect(await msg({ 'mechanics.enabled': true, 'mechanics.coupling': 'both' })).toMatch(/mechanics\.coupling: expected one of/);
+    expect(await msg({ 'mechanics.enabled': true, 'mechanics.preconditioner': 'ilu' })).toMatch(/mechanics\.preconditioner: expected one of/);
+    expect(await msg({ 'mechanics.enabled': true, 'mechanics.preconditioner': 'gmg', 'mechanics.lateral': 'periodic' })).toMatch(/mechanics\.preconditioner: gmg does not support lateral: periodic/);
     const tw = await loadScenario('quick-start', { overrides: { ...SMALL, 'mechanics.enabled': true, 'mechanics.coupling': 'two-way', 'mechanics.lattice': { NMC: 'none' } } });
     expect(tw.mechanics).toMatchObject({ coupling: 'two-way', stressInPotential: true, collector: 'fixed' });
     // pressure on a separator layer without stiffness acts on nothing
@@ -290,7 +292,7 @@ describe('lithomech run with mechanics (tiny quick-start)', () => {
     expect(await msg({ 'mechanics.enabled': true, 'mechanics.top': { pressure: '-1 MPa' }, 'mechanics.elastic': elastic })).toMatch(/mechanics\.top\.pressure: must be ≥ 0/);
     expect(s.mechanics!.phases.map((p) => [p.name, p.youngsModulus, p.chemicalStrain.kind])).toEqual([['NMC', 375e9, 'isotropic'], ['CBD', 0.5e9, 'none'], ['separator', 0.2e9, 'none']]);
     expect(s.resolved.mechanics).toEqual({
-      enabled: true, coupling: 'one-way', stressInPotential: false, solveAt: 'steps', collector: 'fixed', lateral: 'roller', top: 'pressure: 300000 Pa', lattice: { NMC: 'none' }, orientationSeed: 1, rtol: 1e-8,
+      enabled: true, coupling: 'one-way', stressInPotential: false, solveAt: 'steps', preconditioner: 'auto', collector: 'fixed', lateral: 'roller', top: 'pressure: 300000 Pa', lattice: { NMC: 'none' }, orientationSeed: 1, rtol: 1e-8,
       elastic: { CBD: { youngsModulus_Pa: 0.5e9, poissonRatio: 0.3 }, separator: { youngsModulus_Pa: 0.2e9, poissonRatio: 0.35 } },
     });
     // the resolved scenario loads again to the same mechanics
