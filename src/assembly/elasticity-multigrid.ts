@@ -41,6 +41,7 @@
  * interpolation rows (≤ 8 per node) and the coarse tables.
  */
 import { cg } from '../linalg/cg.js';
+import { NonConvergenceError } from '../linalg/errors.js';
 import { ChebyshevSmoother } from '../linalg/chebyshev-smoother.js';
 import { CsrMatrix } from '../linalg/csr-matrix.js';
 import { DenseCholesky } from '../linalg/dense-cholesky.js';
@@ -270,7 +271,10 @@ class GridKernel {
         }
       }
     });
-    const uni: number[] = [], uniT: number[] = [], nbs: number[] = [], mix: number[] = [], mPtr: number[] = [0], mEl: number[] = [], mLoc: number[] = [];
+    // lists in preallocated typed arrays (cut to length below)
+    const uniA = new Int32Array(nN), uniTA = new Int32Array(nN), nbsA = new Int32Array(nodeShape ? 0 : 27 * nN);
+    const mixA = new Int32Array(nN), mPtrA = new Int32Array(nN + 1), mElA = new Int32Array(8 * nE), mLocA = new Int32Array(8 * nE);
+    let nU = 0, nM = 0, nME = 0;
     const slots = new Int32Array(27);
     for (let node = 0; node < nN; node++) {
       const g = 3 * node;
@@ -302,19 +306,21 @@ class GridKernel {
           else if (nodeShape && h !== g + slotOffset[q]) uniform = false;
         }
         if (uniform) {
-          uni.push(node); uniT.push(t0);
-          if (!nodeShape) for (let q = 0; q < 27; q++) nbs.push(slots[q]);
+          if (!nodeShape) nbsA.set(slots, 27 * nU);
+          uniA[nU] = node; uniTA[nU] = t0; nU++;
           continue;
         }
       }
-      mix.push(node);
-      for (let p = p0; p < p1; p++) { mEl.push(aEl[p]); mLoc.push(aLoc[p]); }
-      mPtr.push(mEl.length);
+      mixA[nM++] = node;
+      for (let p = p0; p < p1; p++) { mElA[nME] = aEl[p]; mLocA[nME] = aLoc[p]; nME++; }
+      mPtrA[nM] = nME;
     }
+    const uni = uniA.subarray(0, nU), uniT = uniTA.subarray(0, nU), nbs = nbsA.subarray(0, nodeShape ? 0 : 27 * nU);
+    const mix = mixA.subarray(0, nM), mPtr = mPtrA.subarray(0, nM + 1), mEl = mElA.subarray(0, nME), mLoc = mLocA.subarray(0, nME);
     const st = threadStatus(level.n);
     const pool = st.threads > 1 ? getThreadPool() : undefined;
     const shared = pool !== undefined;
-    const i32 = (a: ArrayLike<number>): Int32Array => { const b = shared ? new Int32Array(new SharedArrayBuffer(4 * Math.max(1, a.length))).subarray(0, a.length) : new Int32Array(a.length); b.set(a); return b; };
+    const i32 = (a: Int32Array): Int32Array => { if (!shared) return a.slice(); const b = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, a.length))).subarray(0, a.length); b.set(a); return b; };
     const f64 = (a: ArrayLike<number>): Float64Array => { const b = shared ? new Float64Array(new SharedArrayBuffer(8 * Math.max(1, a.length))).subarray(0, a.length) : new Float64Array(a.length); b.set(a); return b; };
     const tables = new Float64Array(576 * level.tables.length);
     level.tables.forEach((K, t) => tables.set(K, 576 * t));
@@ -720,7 +726,9 @@ export class ElasticityMultigridPreconditioner implements Preconditioner {
     }
     const degree = options.smootherDegree ?? 2;
     const lowerRatio = options.lowerRatio ?? 0.05;
-    for (let l = 0; l < this.ops.length - 1; l++) this.smoothers.push(new ChebyshevSmoother(this.ops[l], { degree, lowerRatio }));
+    // λmax of D⁻¹A by 10 Lanczos steps × 1.1 (the smoother's default). Fewer steps under-estimate
+    // it on stiffness contrasts (6 steps: CG broke down on the block-32 benchmark, contrast 200)
+    for (let l = 0; l < this.ops.length - 1; l++) this.smoothers.push(new ChebyshevSmoother(this.ops[l], { degree, lowerRatio, estimateSteps: 10 }));
     const last = this.ops[this.ops.length - 1];
     const useCholesky = last.activeCount <= Math.max(coarsest, 3000);
     this.coarse = useCholesky ? new CholeskyCoarseSolve(last) : new AmgCoarseSolve(last);
@@ -749,9 +757,16 @@ export class ElasticityMultigridPreconditioner implements Preconditioner {
     if (options.x0) { x0g = new Float64Array(L0.n); for (let d = 0; d < g.length; d++) x0g[g[d]] = options.x0[d]; }
     const self = this;
     const M: Preconditioner = { n: L0.n, apply(r: Float64Array, z: Float64Array): void { self.b[0].set(r); self.cycle(0); z.set(self.x[0]); } };
-    const res = cg(L0, bg, { rtol: options.rtol ?? 1e-8, maxIterations: options.maxIterations ?? 1000, preconditioner: M, ...(x0g ? { x0: x0g } : {}) });
-    const u = new Float64Array(this.n);
-    for (let d = 0; d < g.length; d++) u[d] = res.x[g[d]];
+    const toFree = (xg: Float64Array): Float64Array => { const u = new Float64Array(this.n); for (let d = 0; d < g.length; d++) u[d] = xg[g[d]]; return u; };
+    let res;
+    try {
+      res = cg(L0, bg, { rtol: options.rtol ?? 1e-8, maxIterations: options.maxIterations ?? 1000, preconditioner: M, ...(x0g ? { x0: x0g } : {}) });
+    } catch (e) {
+      // the last iterate over the operator's free DOFs, as the caller knows them
+      if (e instanceof NonConvergenceError && e.lastIterate) throw new NonConvergenceError(e.method, e.iterations, e.lastResidual, e.relativeResidual, e.reason, '', toFree(e.lastIterate));
+      throw e;
+    }
+    const u = toFree(res.x);
     return { u, iterations: res.iterations, relativeResidual: res.relativeResidual };
   }
 

@@ -29,6 +29,8 @@ import type { Axis } from '../core/volume.js';
 import { ElasticityOperator, type DirichletSpec, type EigenstrainField, type ElasticFields } from '../assembly/elasticity-operator.js';
 import { ElasticityMultigridPreconditioner, type ElasticityMultigridLevelInfo } from '../assembly/elasticity-multigrid.js';
 import { cg } from '../linalg/cg.js';
+import type { CsrMatrix } from '../linalg/csr-matrix.js';
+import { NonConvergenceError } from '../linalg/errors.js';
 import { SmoothedAggregationPreconditioner } from '../linalg/smoothed-aggregation.js';
 import { threadedCsr } from '../linalg/thread-pool.js';
 import { labelComponents } from '../mesh/components.js';
@@ -39,6 +41,13 @@ import { bungeMatrix, randomOrientations, rotatedLatticeStrain, type EulerAngles
 import type { LinearElastic } from '../physics/linear-elastic.js';
 
 export type SwellPreconditioner = 'auto' | 'gmg' | 'amg';
+
+/**
+ * `auto`: CG iterations the geometric multigrid gets before the solve switches to AMG for good
+ * (measured: gmg converges in 11–92 iterations where it is the faster one, and needs ~300 on a
+ * generated sphere pack whose particles touch through thin necks, where AMG needs 39).
+ */
+export const AUTO_GMG_ITERATIONS = 100;
 
 /** Chemical eigenstrain of one phase. */
 export type PhaseEigenstrain =
@@ -81,11 +90,13 @@ export interface SwellOptions {
   /**
    * Preconditioner of the CG solve: 'gmg' (matrix-free geometric multigrid on the voxel grid with
    * connectivity-split coarse nodes, src/assembly/elasticity-multigrid.ts), 'amg' (smoothed
-   * aggregation with rigid-body modes on the assembled matrix) or 'auto' (default): gmg, except
-   * with periodic lateral sides, which only amg supports. gmg measured faster in set-up and per
-   * solve on every case of docs/benchmarks.md, and needs no assembled matrix.
+   * aggregation with rigid-body modes on the assembled matrix) or 'auto' (default): gmg, switched
+   * to amg for good when a solve has not converged in AUTO_GMG_ITERATIONS iterations; amg with
+   * periodic lateral sides, which only amg supports. Measured in docs/benchmarks.md.
    */
   preconditioner?: SwellPreconditioner;
+  /** `auto` only: the multigrid's iteration budget before switching to AMG (default AUTO_GMG_ITERATIONS). */
+  autoGmgIterations?: number;
   /**
    * Orientations per particle id (index = particle id; index 0 is used for active voxels outside
    * any particle). Default: random by `orientationSeed`.
@@ -272,7 +283,7 @@ export interface SwellSystem {
 }
 
 /** Build the operator, boundary conditions and preconditioner of the swelling problem (see the file header). */
-export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'lateral' | 'top' | 'collector' | 'amgSmoothedLevels' | 'preconditioner'>): SwellSystem {
+export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'lateral' | 'top' | 'collector' | 'amgSmoothedLevels' | 'preconditioner' | 'autoGmgIterations'>): SwellSystem {
   const { rve, phases } = opts;
   const freeBody = opts.collector === 'free';
   const lateral = opts.lateral ?? 'free';
@@ -307,34 +318,58 @@ export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'la
   const requested = opts.preconditioner ?? 'auto';
   if (requested !== 'auto' && requested !== 'amg' && requested !== 'gmg') throw new InputError('preconditioner', `expected auto, gmg or amg, got ${String(requested)}`);
   if (requested === 'gmg' && periodic) throw new InputError('preconditioner', 'gmg does not support periodic lateral sides (use amg or auto)');
-  const pre = requested === 'auto' ? (periodic ? 'amg' : 'gmg') : requested;
-  if (pre === 'gmg') {
-    const M = new ElasticityMultigridPreconditioner(op);
-    const k = M.kernelInfo;
-    return {
-      ...base, pinnedDofs: op.clusters.pinnedDofs, unknowns: op.n, setupSeconds: (performance.now() - t0) / 1000,
-      threads: { threads: k.threads, reason: k.reason },
-      preconditioner: { kind: 'gmg', description: `matrix-free geometric multigrid (${M.levels.length} levels, connectivity-split coarse nodes, Chebyshev(2) V-cycle)` },
-      multigrid: M.levels,
-      solve: (b, rtol, maxIterations, x0) => {
-        const res = M.solve(b, { rtol, maxIterations, ...(x0 ? { x0 } : {}) });
-        return { u: res.u, x: res.u, iterations: res.iterations, relativeResidual: res.relativeResidual };
-      },
-    };
-  }
-  if (!periodic) {
+  const amgOf = (): { A: CsrMatrix; M: SmoothedAggregationPreconditioner; threads: { threads: number; reason: string }; description: string } => {
     // on large systems the matrix goes to shared memory so that CG and the finest AMG level run
     // their SpMVs on every thread (LITHOMECH_THREADS; bitwise the serial result)
     const { A, threads, reason } = threadedCsr(op.toCsr());
-    const M = new SmoothedAggregationPreconditioner(A, { nearNullSpace: op.rigidBodyModes(), nodeOfUnknown: op.aggregationNodes(), smoothedLevels: opts.amgSmoothedLevels ?? 1 });
-    return {
-      ...base, pinnedDofs: op.clusters.pinnedDofs, unknowns: op.n, setupSeconds: (performance.now() - t0) / 1000, threads: { threads, reason },
-      preconditioner: { kind: 'amg', description: `smoothed-aggregation AMG (rigid-body modes, ${opts.amgSmoothedLevels ?? 1} smoothed level(s))` },
-      solve: (b, rtol, maxIterations, x0) => {
-        const res = cg(A, b, { rtol, preconditioner: M, maxIterations, ...(x0 ? { x0 } : {}) });
-        return { u: res.x, x: res.x, iterations: res.iterations, relativeResidual: res.relativeResidual };
-      },
+    const levels = opts.amgSmoothedLevels ?? 1;
+    const M = new SmoothedAggregationPreconditioner(A, { nearNullSpace: op.rigidBodyModes(), nodeOfUnknown: op.aggregationNodes(), smoothedLevels: levels });
+    return { A, M, threads: { threads, reason }, description: `smoothed-aggregation AMG (rigid-body modes, ${levels} smoothed level(s))` };
+  };
+  if (!periodic) {
+    const sys: SwellSystem = { ...base, pinnedDofs: op.clusters.pinnedDofs, unknowns: op.n, setupSeconds: 0, preconditioner: { kind: 'amg', description: '' }, solve: () => { throw new Error('unset'); } };
+    let amg: ReturnType<typeof amgOf> | undefined;
+    const useAmg = (why: string): ReturnType<typeof amgOf> => {
+      const t = performance.now();
+      const a = amgOf();
+      sys.setupSeconds += (performance.now() - t) / 1000;
+      sys.threads = a.threads;
+      sys.preconditioner = { kind: 'amg', description: a.description + why };
+      delete sys.multigrid;
+      return a;
     };
+    if (requested === 'amg') amg = useAmg('');
+    const gmg = amg ? undefined : new ElasticityMultigridPreconditioner(op);
+    if (gmg) {
+      const k = gmg.kernelInfo;
+      sys.threads = { threads: k.threads, reason: k.reason };
+      sys.preconditioner = { kind: 'gmg', description: `matrix-free geometric multigrid (${gmg.levels.length} levels, connectivity-split coarse nodes, Chebyshev(2) V-cycle)` };
+      sys.multigrid = gmg.levels;
+    }
+    sys.setupSeconds += (performance.now() - t0) / 1000;
+    sys.solve = (b, rtol, maxIterations, x0) => {
+      let spent = 0;
+      if (!amg && gmg) {
+        // auto: the multigrid gets AUTO_GMG_ITERATIONS; where its trilinear coarse spaces cannot
+        // follow the geometry (particles held by thin necks) AMG is faster, so auto switches to it,
+        // once, continuing from the multigrid's last iterate (docs/theory/mechanics.md)
+        const budget = opts.autoGmgIterations ?? AUTO_GMG_ITERATIONS;
+        const cap = requested === 'auto' ? Math.min(maxIterations, budget) : maxIterations;
+        try {
+          const res = gmg.solve(b, { rtol, maxIterations: cap, ...(x0 ? { x0 } : {}) });
+          return { u: res.u, x: res.u, iterations: res.iterations, relativeResidual: res.relativeResidual };
+        } catch (e) {
+          if (!(requested === 'auto' && e instanceof NonConvergenceError && e.reason === 'max-iterations' && e.lastIterate)) throw e;
+          spent = e.iterations;
+          x0 = e.lastIterate;
+          amg = useAmg(` (auto: switched from the geometric multigrid, which had not converged after ${budget} CG iterations)`);
+        }
+      }
+      const a = amg!;
+      const res = cg(a.A, b, { rtol, preconditioner: a.M, maxIterations: Math.max(1, maxIterations - spent), ...(x0 ? { x0 } : {}) });
+      return { u: res.x, x: res.x, iterations: spent + res.iterations, relativeResidual: res.relativeResidual };
+    };
+    return sys;
   }
   // lateral axes periodic (zero mean lateral strain); pins: per laterally-periodic cluster the two
   // in-plane components of one node, plus one in-plane component of a far node when the cluster
