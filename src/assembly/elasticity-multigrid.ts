@@ -188,15 +188,20 @@ class ElementLevel implements LinearOperator {
     for (let t = 0; t < inn.length; t++) { const i = inn[t]; y[i] = x[i]; }
   }
 
-  /** The level operator on its active DOFs as CSR (for the AMG coarse solve), with the rigid-body modes. */
-  activeCsr(): { A: CsrMatrix; dofs: Int32Array; nodeOfUnknown: Int32Array; modes: Float64Array[] } {
-    const m = this.activeMask, en = this.elemNodes;
+  /** Index of every active DOF among the active ones (−1 elsewhere), and the DOF of each. */
+  activeIndex(): { map: Int32Array; dofs: Int32Array } {
+    const m = this.activeMask;
     const map = new Int32Array(this.n).fill(-1);
     let n = 0;
     for (let i = 0; i < this.n; i++) if (m[i]) map[i] = n++;
     const dofs = new Int32Array(n);
     for (let i = 0; i < this.n; i++) if (map[i] >= 0) dofs[map[i]] = i;
-    const rows: number[] = [], cols: number[] = [], vals: number[] = [];
+    return { map, dofs };
+  }
+
+  /** Every element-matrix entry between active DOFs, as (active index i, active index j, value). */
+  forEachActiveEntry(map: Int32Array, f: (i: number, j: number, v: number) => void): void {
+    const en = this.elemNodes;
     for (let t = 0; t < this.elemTable.length; t++) {
       const K = this.tables[this.elemTable[t]];
       for (let a = 0; a < 24; a++) {
@@ -204,10 +209,18 @@ class ElementLevel implements LinearOperator {
         if (i < 0) continue;
         for (let b = 0; b < 24; b++) {
           const j = map[3 * en[8 * t + (b / 3 | 0)] + (b % 3)];
-          if (j >= 0 && K[24 * a + b] !== 0) { rows.push(i); cols.push(j); vals.push(K[24 * a + b]); }
+          if (j >= 0) f(i, j, K[24 * a + b]);
         }
       }
     }
+  }
+
+  /** The level operator on its active DOFs as CSR (for the AMG coarse solve), with the rigid-body modes. */
+  activeCsr(): { A: CsrMatrix; dofs: Int32Array; nodeOfUnknown: Int32Array; modes: Float64Array[] } {
+    const { map, dofs } = this.activeIndex();
+    const n = dofs.length;
+    const rows: number[] = [], cols: number[] = [], vals: number[] = [];
+    this.forEachActiveEntry(map, (i, j, v) => { if (v !== 0) { rows.push(i); cols.push(j); vals.push(v); } });
     const A = CsrMatrix.fromCoo(n, n, rows, cols, vals);
     const nodeOfUnknown = new Int32Array(n);
     const modes = Array.from({ length: 6 }, () => new Float64Array(n));
@@ -617,24 +630,11 @@ class CholeskyCoarseSolve implements CoarseSolve {
   private readonly chol: DenseCholesky;
   private readonly b: Float64Array;
   constructor(level: ElementLevel) {
-    const m = level.activeMask, en = level.elemNodes;
-    const map = new Int32Array(level.n).fill(-1);
-    let n = 0;
-    for (let i = 0; i < level.n; i++) if (m[i]) map[i] = n++;
-    this.dofs = new Int32Array(n);
-    for (let i = 0; i < level.n; i++) if (map[i] >= 0) this.dofs[map[i]] = i;
+    const { map, dofs } = level.activeIndex();
+    const n = dofs.length;
+    this.dofs = dofs;
     const a = new Float64Array(n * n);
-    for (let t = 0; t < level.elementCount; t++) {
-      const K = level.tables[level.elemTable[t]];
-      for (let p = 0; p < 24; p++) {
-        const i = map[3 * en[8 * t + (p / 3 | 0)] + (p % 3)];
-        if (i < 0) continue;
-        for (let q = 0; q < 24; q++) {
-          const j = map[3 * en[8 * t + (q / 3 | 0)] + (q % 3)];
-          if (j >= 0) a[i * n + j] += K[24 * p + q];
-        }
-      }
-    }
+    level.forEachActiveEntry(map, (i, j, v) => { a[i * n + j] += v; });
     this.chol = new DenseCholesky(a, n, 1e-10);
     this.b = new Float64Array(n);
   }
