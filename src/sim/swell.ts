@@ -366,7 +366,16 @@ export function buildSwellSystem(opts: Pick<SwellOptions, 'rve' | 'phases' | 'la
         }
       }
       const a = amg!;
-      const res = cg(a.A, b, { rtol, preconditioner: a.M, maxIterations: Math.max(1, maxIterations - spent), ...(x0 ? { x0 } : {}) });
+      let res;
+      try {
+        res = cg(a.A, b, { rtol, preconditioner: a.M, maxIterations: Math.max(1, maxIterations - spent), ...(x0 ? { x0 } : {}) });
+      } catch (e) {
+        // count the multigrid's iterations of this solve too, and say that it switched
+        if (spent > 0 && e instanceof NonConvergenceError) {
+          throw new NonConvergenceError('cg', spent + e.iterations, e.lastResidual, e.relativeResidual, e.reason, `${spent} with the geometric multigrid, then AMG`, e.lastIterate);
+        }
+        throw e;
+      }
       return { u: res.x, x: res.x, iterations: spent + res.iterations, relativeResidual: res.relativeResidual };
     };
     return sys;
