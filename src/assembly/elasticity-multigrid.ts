@@ -7,8 +7,8 @@
  * Plain trilinear coarsening ties together whatever solid lies in a coarse basis function's
  * support: two particles separated by a one-voxel gap, or touching only through a thin neck far
  * away, are forced to move alike on the coarse grid, and their relative motions, which are the
- * low-energy modes of a porous electrode, are left to the smoother. Measured on NREL crops
- * (tests/bench, docs/benchmarks.md): CG iterations 25 → 159 from 62 k to 351 k unknowns, against
+ * low-energy modes of a porous electrode, are left to the smoother. Measured on the 351 k-unknown
+ * NREL crop: 159 CG iterations without splitting, 92 with it (docs/theory/mechanics.md), against
  * 11 for a solid block at any size. So a coarse node gets one copy per piece of solid that is
  * connected inside its support, and interpolates only into that piece.
  *
@@ -65,8 +65,6 @@ export interface ElasticityMultigridOptions {
    * coarsening (one node per grid position), kept for comparison.
    */
   splitNodes?: boolean;
-  /** Level 0 by the node-by-node grid kernel (default true; false: the element loop, for comparison). */
-  gridKernel?: boolean;
 }
 
 export interface ElasticityMultigridLevelInfo {
@@ -87,8 +85,7 @@ class ElementLevel implements LinearOperator {
   readonly activeCount: number;
   private readonly inactive: Int32Array;
   private diag?: Float64Array;
-  private readonly xe = new Float64Array(24);
-  private kernel?: GridKernel;
+  private kernelOf?: GridKernel;
 
   constructor(
     readonly cellShape: [number, number, number],
@@ -102,6 +99,8 @@ class ElementLevel implements LinearOperator {
     readonly tables: Float64Array[],
     /** Level 0: 1 where the DOF is free. Coarse levels: undefined (inactive = zero diagonal). */
     freeMask: Uint8Array | undefined,
+    /** Level 0: the full node grid (node id = grid index), so that its kernel finds neighbours at fixed offsets. */
+    private readonly nodeShape?: [number, number, number],
   ) {
     this.n = nodePos.length;
     const d = this.rawDiagonal();
@@ -143,47 +142,20 @@ class ElementLevel implements LinearOperator {
     return d;
   }
 
-  /**
-   * Level 0 on the full node grid (node id = grid index, `nodeShape`): switch `apply` to the
-   * node-by-node kernel (GridKernel), which is cheaper than the element loop.
-   */
-  useGridKernel(nodeShape?: [number, number, number]): void {
-    this.kernel = new GridKernel(this, nodeShape);
+  /** The node-by-node operator kernel, built on first use (the coarsest level, solved directly, never builds one). */
+  private get kernel(): GridKernel {
+    return (this.kernelOf ??= new GridKernel(this, this.nodeShape));
   }
 
-  /** Nodes applied with a constant stencil / with element rows (grid kernel), and its threads, for reports. */
-  get kernelInfo(): { uniformNodes: number; mixedNodes: number; threads: number; reason: string } | undefined {
+  /** Nodes applied with a constant stencil / with element rows, and the kernel's threads, for reports. */
+  get kernelInfo(): { uniformNodes: number; mixedNodes: number; threads: number; reason: string } {
     const k = this.kernel;
-    return k ? { uniformNodes: k.uniform.length, mixedNodes: k.mixed.length, threads: k.threads.threads, reason: k.threads.reason } : undefined;
+    return { uniformNodes: k.uniform.length, mixedNodes: k.mixed.length, threads: k.threads.threads, reason: k.threads.reason };
   }
 
   /** y ← A x on the active DOFs (inactive entries of x read as 0), y = x on the inactive ones. */
   apply(x: Float64Array, y: Float64Array): void {
-    if (this.kernel) {
-      this.kernel.apply(x, y);
-      const inn = this.inactive;
-      for (let t = 0; t < inn.length; t++) { const i = inn[t]; y[i] = x[i]; }
-      return;
-    }
-    y.fill(0);
-    const xe = this.xe, tables = this.tables, en = this.elemNodes, tab = this.elemTable, m = this.activeMask;
-    const nE = tab.length;
-    for (let t = 0; t < nE; t++) {
-      const K = tables[tab[t]];
-      const o = 8 * t;
-      for (let k = 0; k < 8; k++) {
-        const g = 3 * en[o + k];
-        xe[3 * k] = x[g] * m[g]; xe[3 * k + 1] = x[g + 1] * m[g + 1]; xe[3 * k + 2] = x[g + 2] * m[g + 2];
-      }
-      for (let k = 0, r = 0; k < 8; k++) {
-        const g = 3 * en[o + k];
-        for (let c = 0; c < 3; c++, r += 24) {
-          let s = 0;
-          for (let b = 0; b < 24; b++) s += K[r + b] * xe[b];
-          y[g + c] += s;
-        }
-      }
-    }
+    this.kernel.apply(x, y);
     const inn = this.inactive;
     for (let t = 0; t < inn.length; t++) { const i = inn[t]; y[i] = x[i]; }
   }
@@ -239,11 +211,12 @@ class ElementLevel implements LinearOperator {
 }
 
 /**
- * y ← A x of level 0 node by node (each output written once): a node whose 8 cells are elements
- * of one material and whose 27 neighbours are all fully active ("uniform") is one 3 × 81 stencil
- * of that material (243 multiply–adds, neighbours at fixed offsets); every other node sums the
- * three rows of its (≤ 8) elements that belong to it, with masked inputs. Against the element
- * loop (576 multiply–adds per element and a scattered update) this halves the work inside a phase.
+ * y ← A x of a level node by node (each output written once): a node whose 8 cells are elements
+ * of one table and whose 27 neighbours are all fully active ("uniform") is one 3 × 81 stencil of
+ * that table (243 multiply–adds; neighbours at fixed offsets on level 0, from a list on coarse
+ * levels); every other node sums the three rows of its (≤ 8) elements that belong to it, with
+ * masked inputs. Against an element loop (576 multiply–adds per element and a scattered update)
+ * this halves the work inside a phase, and the rows split across the thread pool.
  */
 class GridKernel {
   readonly uniform: Int32Array;
@@ -256,7 +229,7 @@ class GridKernel {
   private readonly xs?: Float64Array;
   private readonly ys?: Float64Array;
 
-  /** `nodeShape`: level 0 on the full node grid (neighbours at fixed offsets); undefined: from the element lists. */
+  /** `nodeShape`: level 0 on the full node grid (neighbours at fixed offsets); undefined: neighbours from the element lists. */
   constructor(level: ElementLevel, nodeShape?: [number, number, number]) {
     const m = level.activeMask, en = level.elemNodes, nN = level.nodeCount, nE = level.elementCount;
     // elements around every node, with the node's local index in each
@@ -689,38 +662,30 @@ export class ElasticityMultigridPreconditioner implements Preconditioner {
     const coarsest = options.coarsestUnknowns ?? 1500;
     const maxLevels = options.maxLevels ?? 20;
     const split = options.splitNodes ?? true;
-    // level 0: the nodes in the system, compactly numbered
-    // level 0 lives on the full node grid (node id = grid index), so that the grid kernel finds
+    // level 0 lives on the full node grid (node id = grid index), so that its kernel finds
     // neighbours at fixed offsets; nodes outside the system are inactive
     const [NX, NY] = op.nodeShape;
-    const idOfNode = new Int32Array(op.nodeCount);
     const nN = op.nodeCount;
-    for (let node = 0; node < nN; node++) idOfNode[node] = node;
     const pos = new Int32Array(3 * nN), free = new Uint8Array(3 * nN);
-    for (let node = 0; node < op.nodeCount; node++) {
-      const id = idOfNode[node];
-      pos[3 * id] = node % NX; pos[3 * id + 1] = Math.floor(node / NX) % NY; pos[3 * id + 2] = Math.floor(node / (NX * NY));
-      for (let c = 0; c < 3; c++) free[3 * id + c] = op.dofOfNode[3 * node + c] >= 0 ? 1 : 0;
+    for (let node = 0; node < nN; node++) {
+      pos[3 * node] = node % NX; pos[3 * node + 1] = Math.floor(node / NX) % NY; pos[3 * node + 2] = Math.floor(node / (NX * NY));
+      for (let c = 0; c < 3; c++) free[3 * node + c] = op.dofOfNode[3 * node + c] >= 0 ? 1 : 0;
     }
     const nE = op.elementCount;
     const corner = [0, 1, NX, NX + 1, NX * NY, NX * NY + 1, NX * NY + NX, NX * NY + NX + 1];
     const elemNodes = new Int32Array(8 * nE);
     for (let e = 0; e < nE; e++) {
       const n0 = op.nodeOfVoxelCorner(op.elementVoxel[e]);
-      for (let k = 0; k < 8; k++) elemNodes[8 * e + k] = idOfNode[n0 + corner[k]];
+      for (let k = 0; k < 8; k++) elemNodes[8 * e + k] = n0 + corner[k];
     }
-    const level0 = new ElementLevel([...op.shape], pos, Int32Array.from(op.elementVoxel), elemNodes, Int32Array.from(op.elementMaterial), op.elementMatrices, free);
-    const kernels = options.gridKernel ?? true;
-    if (kernels) level0.useGridKernel([...op.nodeShape]);
-    this.ops.push(level0);
+    this.ops.push(new ElementLevel([...op.shape], pos, Int32Array.from(op.elementVoxel), elemNodes, Int32Array.from(op.elementMaterial), op.elementMatrices, free, [...op.nodeShape]));
     this.levelDofOf = new Int32Array(op.n);
-    for (let d = 0; d < op.n; d++) this.levelDofOf[d] = 3 * idOfNode[op.nodeOfDof[d]] + op.componentOfDof[d];
+    for (let d = 0; d < op.n; d++) this.levelDofOf[d] = 3 * op.nodeOfDof[d] + op.componentOfDof[d];
     for (;;) {
       const top = this.ops[this.ops.length - 1];
       const [ex, ey, ez] = top.cellShape;
       if (top.activeCount <= coarsest || this.ops.length >= maxLevels || (ex === 1 && ey === 1 && ez === 1)) break;
       const { coarse, transfer } = coarsen(top, this.ops.length === 1 ? free : null, split);
-      if (kernels) coarse.useGridKernel();
       this.transfers.push(transfer);
       this.ops.push(coarse);
     }
@@ -772,7 +737,7 @@ export class ElasticityMultigridPreconditioner implements Preconditioner {
 
   /** Level 0's kernel: uniform / mixed nodes and threads. */
   get kernelInfo(): { uniformNodes: number; mixedNodes: number; threads: number; reason: string } {
-    return this.ops[0].kernelInfo ?? { uniformNodes: 0, mixedNodes: this.ops[0].nodeCount, threads: 1, reason: 'element loop (gridKernel: false)' };
+    return this.ops[0].kernelInfo;
   }
 
   /** z ← M⁻¹ r: one symmetric V-cycle from a zero guess. */

@@ -43,9 +43,12 @@ import type { LinearElastic } from '../physics/linear-elastic.js';
 export type SwellPreconditioner = 'auto' | 'gmg' | 'amg';
 
 /**
- * `auto`: CG iterations the geometric multigrid gets before the solve switches to AMG for good
- * (measured: gmg converges in 11–92 iterations where it is the faster one, and needs ~300 on a
- * generated sphere pack whose particles touch through thin necks, where AMG needs 39).
+ * `auto`: CG iterations the geometric multigrid gets before the solve switches to AMG for good.
+ * Measured (docs/benchmarks.md): gmg needs 11–54 iterations on solid bodies and 23–134 on the
+ * NREL crops, where it is faster than AMG throughout (at 134 still 45 s against 105 s; with this
+ * budget that crop would switch), and ~300 on a generated sphere pack whose particles touch
+ * through thin necks, where AMG needs 39 and is faster. The budget is a compromise between those,
+ * not a tuned optimum.
  */
 export const AUTO_GMG_ITERATIONS = 100;
 
