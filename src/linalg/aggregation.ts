@@ -86,16 +86,18 @@ export function aggregateOnGrid(A: RowMatrix, shape: Shape3, cellOf: Int32Array,
   const idOfRoot = size; // reuse as the root → coarse id map
   idOfRoot.fill(-1);
   const aggregate = A instanceof Stencil7Matrix ? sharedInt32(n) : new Int32Array(n); // fine level: usable by the thread pool
-  const coarseCellTmp = new Int32Array(n);
+  // the coarse cell of aggregate id is written to order[id]: ids are numbered in visiting order,
+  // so id ≤ t and order[id] has already been read
+  const coarseCell = order;
   let nc = 0;
   for (let t = 0; t < n; t++) {
     const i = order[t];
     const r = find(uf, i);
     let id = idOfRoot[r];
-    if (id < 0) { id = nc++; idOfRoot[r] = id; coarseCellTmp[id] = parentOf[i]; }
+    if (id < 0) { id = nc++; idOfRoot[r] = id; coarseCell[id] = parentOf[i]; }
     aggregate[i] = id;
   }
-  return { aggregate, nCoarse: nc, coarseCellOf: coarseCellTmp.slice(0, nc), coarseShape };
+  return { aggregate, nCoarse: nc, coarseCellOf: coarseCell.slice(0, nc), coarseShape };
 }
 
 function strongComponentsRows(A: RowMatrix, parentOf: Int32Array, theta: number): { uf: Int32Array; size: Int32Array } {
@@ -155,27 +157,28 @@ function strongComponentsRows(A: RowMatrix, parentOf: Int32Array, theta: number)
  */
 function strongComponentsStencil(A: Stencil7Matrix, parentOf: Int32Array, theta: number): { uf: Int32Array; size: Int32Array } {
   const { n, gx, gy, gz, up, front, down, back } = A;
-  const maxOff = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  // largest coupling of a row, recomputed where needed (six loads) rather than stored: an array
+  // of n doubles would be the largest work array of the aggregation
+  const maxOff = (i: number): number => {
     let m = gx[i];
     if (i > 0 && gx[i - 1] > m) m = gx[i - 1];
     if (gy[i] > m) m = gy[i];
     if (gy[down[i]] > m) m = gy[down[i]];
     if (gz[i] > m) m = gz[i];
     if (gz[back[i]] > m) m = gz[back[i]];
-    maxOff[i] = m;
-  }
+    return m;
+  };
   const uf = new Int32Array(n);
   for (let i = 0; i < n; i++) uf[i] = i;
   const link = (i: number, j: number, c: number, ti: number): void => {
     if (parentOf[j] !== parentOf[i]) return;
-    if (c > 0 && c >= ti && c >= theta * maxOff[j]) {
+    if (c > 0 && c >= ti && c >= theta * maxOff(j)) {
       const ri = find(uf, i), rj = find(uf, j);
       if (ri !== rj) { if (ri < rj) uf[rj] = ri; else uf[ri] = rj; }
     }
   };
   for (let i = 0; i < n; i++) {
-    const ti = theta * maxOff[i];
+    const ti = theta * maxOff(i);
     if (gx[i] !== 0) link(i, i + 1, gx[i], ti);
     if (gy[i] !== 0) link(i, up[i], gy[i], ti);
     if (gz[i] !== 0) link(i, front[i], gz[i], ti);
@@ -185,7 +188,7 @@ function strongComponentsStencil(A: Stencil7Matrix, parentOf: Int32Array, theta:
   for (let i = 0; i < n; i++) {
     if (size[find(uf, i)] !== 1) continue;
     const pi = parentOf[i];
-    const ti = theta * maxOff[i];
+    const ti = theta * maxOff(i);
     let best = -1, bestC = 0;
     const consider = (j: number, c: number): void => {
       if (parentOf[j] !== pi) return;
@@ -207,51 +210,78 @@ function strongComponentsStencil(A: Stencil7Matrix, parentOf: Int32Array, theta:
 }
 
 /**
- * galerkinAggregation for the 7-point stencil in one sweep over the unknowns in their own order
- * (streaming access), accumulating into per-aggregate rows of bounded length. Aggregates live in
- * 2×2×2 blocks, so a coarse row has few entries; rows are collected in a hash-free way: every
- * coarse row keeps its entries in a small list (linked through `next`), merged by linear search.
+ * galerkinAggregation for the 7-point stencil. The pattern comes from the fine rows grouped by
+ * aggregate (counting pass, then a fill pass with a marker: the output is allocated exactly, and
+ * the only work array of fine size is the member list); the values are then accumulated in one
+ * sweep over the unknowns in their own order, each fine coupling added to (I, J) and (J, I) in the
+ * same sequence, so the coarse matrix is bitwise symmetric.
  */
 function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: number): CsrMatrix {
-  const { n, diag, gx, gy, gz, up, front } = A;
-  // per coarse row: a chunk list of (col, val) pairs
-  let cap = Math.max(16, nCoarse * 8);
-  let col = new Int32Array(cap), val = new Float64Array(cap), next = new Int32Array(cap);
-  const head = new Int32Array(nCoarse).fill(-1);
-  const count = new Int32Array(nCoarse);
-  let used = 0;
-  const add = (I: number, J: number, a: number): void => {
-    for (let e = head[I]; e >= 0; e = next[e]) if (col[e] === J) { val[e] += a; return; }
-    if (used === cap) {
-      cap *= 2;
-      const c2 = new Int32Array(cap); c2.set(col); col = c2;
-      const v2 = new Float64Array(cap); v2.set(val); val = v2;
-      const n2 = new Int32Array(cap); n2.set(next); next = n2;
+  const { n, diag, gx, gy, gz, up, front, down, back } = A;
+  const start = new Int32Array(nCoarse + 1);
+  for (let i = 0; i < n; i++) start[aggregate[i] + 1]++;
+  for (let I = 0; I < nCoarse; I++) start[I + 1] += start[I];
+  const members = new Int32Array(n);
+  const marker = start.slice(0, nCoarse); // fill pointers first, then the column marker
+  for (let i = 0; i < n; i++) members[marker[aggregate[i]]++] = i;
+  marker.fill(-1);
+  // the aggregates coupled to fine unknown i (its non-zero couplings) → nb[0..count)
+  const nb = new Int32Array(6);
+  const neighbours = (i: number): number => {
+    let c = 0;
+    const bk = back[i], dn = down[i];
+    if (gz[bk] !== 0 && bk !== i) nb[c++] = aggregate[bk];
+    if (gy[dn] !== 0 && dn !== i) nb[c++] = aggregate[dn];
+    if (i > 0 && gx[i - 1] !== 0) nb[c++] = aggregate[i - 1];
+    if (gx[i] !== 0) nb[c++] = aggregate[i + 1];
+    if (gy[i] !== 0) nb[c++] = aggregate[up[i]];
+    if (gz[i] !== 0) nb[c++] = aggregate[front[i]];
+    return c;
+  };
+  const crp = sharedInt32(nCoarse + 1);
+  for (let I = 0; I < nCoarse; I++) {
+    let count = 1; marker[I] = I; // the diagonal
+    for (let t = start[I]; t < start[I + 1]; t++) {
+      const c = neighbours(members[t]);
+      for (let e = 0; e < c; e++) { const J = nb[e]; if (marker[J] !== I) { marker[J] = I; count++; } }
     }
-    col[used] = J; val[used] = a; next[used] = head[I]; head[I] = used; used++; count[I]++;
+    crp[I + 1] = crp[I] + count;
+  }
+  // large coarse levels in shared memory, usable by the thread pool (CsrParallel)
+  const nnz = crp[nCoarse];
+  const cols = wantsParallel(nCoarse) ? sharedInt32(nnz) : new Int32Array(nnz);
+  const vals = wantsParallel(nCoarse) ? sharedFloat64(nnz) : new Float64Array(nnz);
+  marker.fill(-1);
+  for (let I = 0; I < nCoarse; I++) {
+    const rowStart = crp[I];
+    let end = rowStart;
+    marker[I] = I; cols[end++] = I;
+    for (let t = start[I]; t < start[I + 1]; t++) {
+      const c = neighbours(members[t]);
+      for (let e = 0; e < c; e++) { const J = nb[e]; if (marker[J] !== I) { marker[J] = I; cols[end++] = J; } }
+    }
+    // sort the short row (insertion sort)
+    for (let u = rowStart + 1; u < end; u++) {
+      const cu = cols[u];
+      let w = u - 1;
+      while (w >= rowStart && cols[w] > cu) { cols[w + 1] = cols[w]; w--; }
+      cols[w + 1] = cu;
+    }
+  }
+  const at = (I: number, J: number): number => {
+    for (let k = crp[I]; k < crp[I + 1]; k++) if (cols[k] === J) return k;
+    throw new Error(`galerkinStencil: entry (${I}, ${J}) missing from the pattern`);
+  };
+  const couple = (I: number, J: number, g: number): void => {
+    if (J === I) vals[at(I, I)] += -2 * g;
+    else { vals[at(I, J)] += -g; vals[at(J, I)] += -g; }
   };
   for (let i = 0; i < n; i++) {
     const I = aggregate[i];
-    add(I, I, diag[i]);
-    if (gx[i] !== 0) { const J = aggregate[i + 1]; if (J === I) add(I, I, -2 * gx[i]); else { add(I, J, -gx[i]); add(J, I, -gx[i]); } }
-    if (gy[i] !== 0) { const J = aggregate[up[i]]; if (J === I) add(I, I, -2 * gy[i]); else { add(I, J, -gy[i]); add(J, I, -gy[i]); } }
-    if (gz[i] !== 0) { const J = aggregate[front[i]]; if (J === I) add(I, I, -2 * gz[i]); else { add(I, J, -gz[i]); add(J, I, -gz[i]); } }
-  }
-  const crp = sharedInt32(nCoarse + 1);
-  for (let I = 0; I < nCoarse; I++) crp[I + 1] = crp[I] + count[I];
-  // large coarse levels in shared memory, usable by the thread pool (CsrParallel)
-  const cols = wantsParallel(nCoarse) ? sharedInt32(crp[nCoarse]) : new Int32Array(crp[nCoarse]);
-  const vals = wantsParallel(nCoarse) ? sharedFloat64(crp[nCoarse]) : new Float64Array(crp[nCoarse]);
-  for (let I = 0; I < nCoarse; I++) {
-    const rowStart = crp[I];
-    let t = rowStart;
-    for (let e = head[I]; e >= 0; e = next[e]) { cols[t] = col[e]; vals[t] = val[e]; t++; }
-    for (let u = rowStart + 1; u < t; u++) {
-      const c = cols[u], x = vals[u];
-      let w = u - 1;
-      while (w >= rowStart && cols[w] > c) { cols[w + 1] = cols[w]; vals[w + 1] = vals[w]; w--; }
-      cols[w + 1] = c; vals[w + 1] = x;
-    }
+    vals[at(I, I)] += diag[i];
+    if (gx[i] !== 0) couple(I, aggregate[i + 1], gx[i]);
+    if (gy[i] !== 0) couple(I, aggregate[up[i]], gy[i]);
+    if (gz[i] !== 0) couple(I, aggregate[front[i]], gz[i]);
   }
   return new CsrMatrix(nCoarse, nCoarse, crp, cols, vals);
 }
