@@ -24,7 +24,7 @@ import type { Axis, Shape3, Vec3 } from '../core/volume.js';
 import type { CsrMatrix } from '../linalg/csr-matrix.js';
 import type { LinearOperator } from '../linalg/operator.js';
 import { Stencil7Matrix } from '../linalg/stencil-matrix.js';
-import { sharedFloat64, sharedInt32, type StencilParallel } from '../linalg/thread-pool.js';
+import { sharedFloat32, sharedFloat64, sharedInt32, type StencilParallel } from '../linalg/thread-pool.js';
 import { labelFaceComponents } from './components.js';
 
 export interface DiffusionProblem {
@@ -42,6 +42,12 @@ export interface DiffusionProblem {
   outletValue?: number;
   /** Volumetric source density f per voxel (u-units · conductivity / length²), optional. */
   source?: ArrayLike<number>;
+  /**
+   * Storage of the stencil coefficients: 'auto' (default) = Float32 when that is lossless (one
+   * conductivity value on a grid whose geometry factors are coarse dyadic numbers, e.g. a phase
+   * mask on cubic voxels), else Float64; 'float64' always. The operator is the same either way.
+   */
+  coefficients?: 'auto' | 'float64';
 }
 
 export interface ComponentSummary {
@@ -71,12 +77,10 @@ export class DiffusionOperator implements LinearOperator {
   private csr?: CsrMatrix;
 
   constructor(
-    /** Non-dimensional matrix (see the module comment), compact 7-point storage (48 B/unknown). */
+    /** Non-dimensional matrix (see the module comment), compact 7-point storage (32 or 48 B/unknown). */
     readonly stencil: Stencil7Matrix,
     /** Non-dimensional right-hand side. */
     readonly rhs: Float64Array,
-    /** voxel → unknown, −1 when the voxel is not in the system */
-    readonly unknownOfVoxel: Int32Array,
     /** unknown → voxel (ascending) */
     readonly voxelOfUnknown: Int32Array,
     readonly shape: Shape3,
@@ -95,6 +99,22 @@ export class DiffusionOperator implements LinearOperator {
     private readonly outletConductance: Float64Array,
   ) {
     this.n = stencil.n;
+  }
+
+  private voxelMap?: Int32Array;
+
+  /**
+   * voxel → unknown, −1 when the voxel is not in the system: built on first use from
+   * voxelOfUnknown and cached (4 bytes per voxel, which a solve alone does not need).
+   */
+  get unknownOfVoxel(): Int32Array {
+    if (!this.voxelMap) {
+      const m = new Int32Array(this.shape[0] * this.shape[1] * this.shape[2]).fill(-1);
+      const v = this.voxelOfUnknown;
+      for (let u = 0; u < v.length; u++) m[v[u]] = u;
+      this.voxelMap = m;
+    }
+    return this.voxelMap;
   }
 
   /** The same matrix in CSR, built on first use and cached (≈ 2× the memory of the stencil). */
@@ -154,7 +174,7 @@ export class DiffusionOperator implements LinearOperator {
 
   /** Scatter a solution to a voxel field; voxels not in the system get `fill`. */
   toVoxels(u: Float64Array, fill = Number.NaN): Float64Array {
-    const out = new Float64Array(this.unknownOfVoxel.length).fill(fill);
+    const out = new Float64Array(this.shape[0] * this.shape[1] * this.shape[2]).fill(fill);
     const v = this.voxelOfUnknown;
     for (let i = 0; i < v.length; i++) out[v[i]] = u[i];
     return out;
@@ -173,10 +193,12 @@ export function assembleDiffusionOperator(p: DiffusionProblem): DiffusionOperato
   const k = p.conductivity;
   if (k.length !== N) throw new InputError('conductivity', `has ${k.length} values, the grid has ${N} voxels`);
   let kRef = 0;
+  let kFirst = 0, singleValue = true; // every non-zero conductivity equal (a phase mask)
   for (let i = 0; i < N; i++) {
     const v = k[i];
     if (!(v >= 0) || !Number.isFinite(v)) throw new InputError('conductivity', `voxel ${i}: expected a finite value ≥ 0, got ${v}`);
     if (v > kRef) kRef = v;
+    if (v > 0) { if (kFirst === 0) kFirst = v; else if (v !== kFirst) singleValue = false; }
   }
   if (p.source && p.source.length !== N) throw new InputError('source', `has ${p.source.length} values, the grid has ${N} voxels`);
   const uIn = p.inletValue ?? 1;
@@ -215,15 +237,21 @@ export function assembleDiffusionOperator(p: DiffusionProblem): DiffusionOperato
   // (from the lower cell) and stored as that cell's forward coupling; the diagonal of the upper
   // cell receives it when that cell is visited, in the order −z, −y, −x, +x, +y, +z (the order of
   // the former CSR assembly, so diagonals are bitwise the same).
-  // large systems: in SharedArrayBuffers, so that the thread pool can use them (thread-pool.ts)
-  const diag = sharedFloat64(n);
-  const gxA = sharedFloat64(n), gyA = sharedFloat64(n), gzA = sharedFloat64(n);
+  const [gx, gy, gz] = g;
+  const gb = 2 * g[axis];
+  // large systems: in SharedArrayBuffers, so that the thread pool can use them (thread-pool.ts).
+  // Coefficients in Float32 when that is lossless: one conductivity value (the couplings are then
+  // the geometry factors g_a, each face of a voxel one of them) and g_a coarse dyadic numbers
+  // (multiples of 2⁻¹² up to 2¹⁰: on a cubic grid all 1), so every coupling and every diagonal —
+  // a sum of at most 8 of them — is exactly a float32 and the operator is the same matrix.
+  const float32 = (p.coefficients ?? 'auto') === 'auto' && singleValue && [gx, gy, gz, gb].every((v) => Number.isInteger(v * 4096) && v <= 1024);
+  const coefficients = float32 ? sharedFloat32 : sharedFloat64;
+  const diag = coefficients(n);
+  const gxA = coefficients(n), gyA = coefficients(n), gzA = coefficients(n);
   const up = sharedInt32(n), front = sharedInt32(n);
   const down = sharedInt32(n).fill(n - 1), back = sharedInt32(n).fill(n - 1);
   const rhs = sharedFloat64(n);
   const inletU: number[] = [], inletG: number[] = [], outletU: number[] = [], outletG: number[] = [];
-  const [gx, gy, gz] = g;
-  const gb = 2 * g[axis];
   const src = p.source;
   for (let z = 0, v = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, v++) {
     const u = unknownOfVoxel[v];
@@ -264,7 +292,7 @@ export function assembleDiffusionOperator(p: DiffusionProblem): DiffusionOperato
   }
   const matrix = new Stencil7Matrix(n, diag, gxA, gyA, gzA, up, front, down, back);
   return new DiffusionOperator(
-    matrix, rhs, unknownOfVoxel, voxelOfUnknown, shape, spacing, axis, uIn, uOut,
+    matrix, rhs, voxelOfUnknown, shape, spacing, axis, uIn, uOut,
     kRef > 0 ? kRef : 1, hRef, summary,
     Int32Array.from(inletU), Float64Array.from(inletG), Int32Array.from(outletU), Float64Array.from(outletG),
   );

@@ -9,12 +9,19 @@
  */
 
 /** The arrays of a Stencil7Matrix (structural: the class itself fits). */
+/**
+ * Stencil coefficients: Float64, or Float32 when every coefficient is exactly a float32 (e.g. a
+ * single-phase mask on a cubic grid: all couplings 1, integer diagonals), which halves their memory
+ * traffic without changing the operator. Vectors and arithmetic stay Float64.
+ */
+export type Coefficients = Float64Array | Float32Array;
+
 export interface StencilArrays {
   readonly n: number;
-  readonly diag: Float64Array;
-  readonly gx: Float64Array;
-  readonly gy: Float64Array;
-  readonly gz: Float64Array;
+  readonly diag: Coefficients;
+  readonly gx: Coefficients;
+  readonly gy: Coefficients;
+  readonly gz: Coefficients;
   readonly up: Int32Array;
   readonly front: Int32Array;
   readonly down: Int32Array;
@@ -242,13 +249,13 @@ export const CMD = {
   BLOCK_STENCIL: 17,
 } as const;
 
-export type View = Float64Array | Int32Array;
+export type View = Float64Array | Float32Array | Int32Array;
 
 function stencilOf(views: View[], ctrl: Int32Array, n: number): StencilArrays {
   const at = (k: number) => views[ctrl[CTRL.IDS + k]];
   return {
     n,
-    diag: at(0) as Float64Array, gx: at(1) as Float64Array, gy: at(2) as Float64Array, gz: at(3) as Float64Array,
+    diag: at(0) as Coefficients, gx: at(1) as Coefficients, gy: at(2) as Coefficients, gz: at(3) as Coefficients,
     up: at(4) as Int32Array, front: at(5) as Int32Array, down: at(6) as Int32Array, back: at(7) as Int32Array,
   };
 }

@@ -12,7 +12,7 @@ interface BufferMessage {
   /** register: id, buffer, kind, byteOffset, length */
   id?: number;
   buffer?: SharedArrayBuffer;
-  kind?: 'f64' | 'i32';
+  kind?: 'f64' | 'f32' | 'i32';
   byteOffset?: number;
   length?: number;
   /** drop every registered buffer */
@@ -32,7 +32,8 @@ function drain(): void {
     const msg = m.message as BufferMessage;
     if (msg.releaseAll) { views = []; continue; }
     const { id, buffer, kind, byteOffset, length } = msg;
-    views[id!] = kind === 'f64' ? new Float64Array(buffer!, byteOffset, length) : new Int32Array(buffer!, byteOffset, length);
+    views[id!] = kind === 'f64' ? new Float64Array(buffer!, byteOffset, length)
+      : kind === 'f32' ? new Float32Array(buffer!, byteOffset, length) : new Int32Array(buffer!, byteOffset, length);
   }
 }
 

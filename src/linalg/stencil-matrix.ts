@@ -4,8 +4,9 @@
  *
  *   (A x)_i = d_i x_i − Σ_{j ∈ N(i)} g_ij x_j,   g_ij = g_ji ≥ 0,
  *
- * stored as the diagonal d (Float64), the three FORWARD couplings per unknown gx, gy, gz (Float64;
- * each coupling is stored once, so A is exactly symmetric) and four neighbour index maps:
+ * stored as the diagonal d, the three FORWARD couplings per unknown gx, gy, gz (each coupling is
+ * stored once, so A is exactly symmetric; Float64, or Float32 when every coefficient is exactly
+ * a float32, see parallel-kernels.ts `Coefficients`) and four neighbour index maps:
  *  - +x neighbour: always i + 1 (the unknowns of consecutive cells are consecutive); gx[i] = 0
  *    when there is none (in particular gx[n−1] = 0);
  *  - +y / +z neighbour: up[i] / front[i], = i when there is none (then gy[i] / gz[i] = 0);
@@ -15,24 +16,24 @@
  *  - −x neighbour: i − 1 with coupling gx[i − 1].
  * An off-diagonal entry exists iff its coupling is non-zero.
  *
- * Memory: 8 (d) + 24 (g) + 16 (indices) = 48 bytes per unknown, against ≈ 4 + 12 · (1 + 6) = 88
+ * Memory: 8 (d) + 24 (g) + 16 (indices) = 48 bytes per unknown (32 with Float32 coefficients), against ≈ 4 + 12 · (1 + 6) = 88
  * bytes per row for CSR with a full stencil. Linear algebra on a grid: it knows index maps, not
  * meshes or physics.
  */
 import { CsrMatrix } from './csr-matrix.js';
 import type { LinearOperator } from './operator.js';
 import {
-  applyDotRange, gsBackwardRange, gsForwardRange, gsForwardZeroRange, residualRange, restrictRange,
+  type Coefficients, applyDotRange, gsBackwardRange, gsForwardRange, gsForwardZeroRange, residualRange, restrictRange,
 } from './parallel-kernels.js';
 import { isShared, type StencilParallel } from './thread-pool.js';
 
 export class Stencil7Matrix implements LinearOperator {
   constructor(
     readonly n: number,
-    readonly diag: Float64Array,
-    readonly gx: Float64Array,
-    readonly gy: Float64Array,
-    readonly gz: Float64Array,
+    readonly diag: Coefficients,
+    readonly gx: Coefficients,
+    readonly gy: Coefficients,
+    readonly gz: Coefficients,
     readonly up: Int32Array,
     readonly front: Int32Array,
     readonly down: Int32Array,
@@ -58,7 +59,7 @@ export class Stencil7Matrix implements LinearOperator {
 
   /** Storage in bytes. */
   get bytes(): number {
-    return this.n * 48;
+    return this.n * (4 * this.diag.BYTES_PER_ELEMENT + 16);
   }
 
   /**
@@ -122,7 +123,7 @@ export class Stencil7Matrix implements LinearOperator {
 
   /** A fresh copy of the diagonal. */
   diagonal(): Float64Array {
-    return this.diag.slice();
+    return Float64Array.from(this.diag);
   }
 
   /**

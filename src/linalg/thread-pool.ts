@@ -75,6 +75,9 @@ export function wantsParallel(n: number): boolean {
 export function sharedFloat64(n: number): Float64Array {
   return wantsParallel(n) ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n);
 }
+export function sharedFloat32(n: number): Float32Array {
+  return wantsParallel(n) ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n);
+}
 export function sharedInt32(n: number): Int32Array {
   return wantsParallel(n) ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n);
 }
@@ -153,7 +156,7 @@ export class ThreadPool {
     id = this.views.length;
     this.views.push(a);
     this.ids.set(a, id);
-    const msg = { id, buffer: a.buffer, kind: a instanceof Float64Array ? 'f64' : 'i32', byteOffset: a.byteOffset, length: a.length };
+    const msg = { id, buffer: a.buffer, kind: a instanceof Float64Array ? 'f64' : a instanceof Float32Array ? 'f32' : 'i32', byteOffset: a.byteOffset, length: a.length };
     for (const p of this.ports) p.postMessage(msg);
     return id;
   }
