@@ -384,6 +384,7 @@ export function aggregateCorrection(A: RowMatrix, aggregate: Int32Array, nCoarse
  * aggregates I and J with |I − J| ≤ 1, e.g. slabs along an axis); undefined otherwise.
  */
 function tridiagonalGalerkin(A: RowMatrix, agg: Int32Array, nc: number): { lower: Float64Array; diag: Float64Array; upper: Float64Array } | undefined {
+  if (A instanceof Stencil7Matrix) return tridiagonalGalerkinStencil(A, agg, nc);
   const lower = new Float64Array(nc), diag = new Float64Array(nc), upper = new Float64Array(nc);
   const { read, maxRow } = rowReader(A);
   const ci = new Int32Array(maxRow), v = new Float64Array(maxRow);
@@ -397,6 +398,28 @@ function tridiagonalGalerkin(A: RowMatrix, agg: Int32Array, nc: number): { lower
       else if (d === -1) lower[I] += v[k];
       else return undefined;
     }
+  }
+  return { lower, diag, upper };
+}
+
+/** tridiagonalGalerkin on the 7-point stencil: each stored (forward) coupling visited once. */
+function tridiagonalGalerkinStencil(A: Stencil7Matrix, agg: Int32Array, nc: number): { lower: Float64Array; diag: Float64Array; upper: Float64Array } | undefined {
+  const lower = new Float64Array(nc), diag = new Float64Array(nc), upper = new Float64Array(nc);
+  const { n, gx, gy, gz, up, front } = A;
+  const d = A.diag;
+  // a coupling g between unknowns i (aggregate I) and j (aggregate J)
+  const couple = (I: number, J: number, g: number): boolean => {
+    const k = J - I;
+    if (k === 0) diag[I] -= 2 * g;
+    else if (k === 1) { upper[I] -= g; lower[J] -= g; } else if (k === -1) { lower[I] -= g; upper[J] -= g; } else return false;
+    return true;
+  };
+  for (let i = 0; i < n; i++) {
+    const I = agg[i];
+    diag[I] += d[i];
+    if (gx[i] !== 0 && !couple(I, agg[i + 1], gx[i])) return undefined;
+    if (gy[i] !== 0 && !couple(I, agg[up[i]], gy[i])) return undefined;
+    if (gz[i] !== 0 && !couple(I, agg[front[i]], gz[i])) return undefined;
   }
   return { lower, diag, upper };
 }
