@@ -3,11 +3,7 @@
  * rtol 1e-8), one child process per run so that peak RSS is per case.
  *
  *   npx tsx tests/bench/tortuosity-scale.ts [--cases rand64,rand128,rand256,nrel] [--runs 3] [--axis z]
- *       [--compare /path/to/other/checkout] [--huge-pages cli|off|both]
- *
- * Children run with the environment the CLI launcher would give itself (bin/lithomech.js:
- * GLIBC_TUNABLES=glibc.malloc.hugetlb=1 on Linux/glibc with THP in madvise mode); `--huge-pages
- * off` runs them on 4 KiB pages, `both` interleaves the two (one table row each).
+ *       [--compare /path/to/other/checkout]
  *
  * The fine-level thread count follows LITHOMECH_THREADS (default os.availableParallelism()); the
  * table's `threads` column is what the solve reported.
@@ -37,7 +33,6 @@ import { Rng } from '../../src/core/rng.js';
 import type { Shape3 } from '../../src/core/volume.js';
 import { readVolume } from '../../src/io/volume/index.js';
 import { tortuosity } from '../../src/sim/tortuosity.js';
-import { hugePageRelaunch, probeHugePages } from '../../src/cli/huge-pages.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const TIF = fileURLToPath(new URL('../../../shared/data/tomography/nrel-nmc1cal-bridge-cbd.tif', import.meta.url));
@@ -149,25 +144,15 @@ async function main(): Promise<void> {
   const cases = arg('cases', 'rand64,rand128,rand256,nrel').split(',').filter((c) => c !== 'nrel' || existsSync(TIF));
   const runs = Number(arg('runs', '3'));
   const other = arg('compare', '');
-  // children get the environment the CLI launcher gives itself (bin/lithomech.js: glibc huge
-  // pages where they help); --huge-pages both interleaves runs with and without
-  const hp = arg('huge-pages', 'cli');
-  const probe = probeHugePages();
-  const decision = hugePageRelaunch({ ...probe, env: { ...process.env, GLIBC_TUNABLES: '' } });
-  const hugeEnv = decision.relaunch ? decision.env : process.env;
-  if (hp !== 'cli') process.stderr.write(`huge pages: ${decision.relaunch ? 'available' : `not used (${decision.reason})`}\n`);
-  const smallEnv = { ...process.env, GLIBC_TUNABLES: '' };
-  const trees: [string, string, NodeJS.ProcessEnv][] = hp === 'both'
-    ? [['huge pages', SELF, hugeEnv], ['4 KiB pages', SELF, smallEnv]]
-    : [['this', SELF, hp === 'off' ? smallEnv : hugeEnv]];
-  if (other) trees.push([other, `${other}/tests/bench/tortuosity-scale.ts`, trees[0][2]]);
+  const trees: [string, string][] = [['this', SELF]];
+  if (other) trees.push([other, `${other}/tests/bench/tortuosity-scale.ts`]);
   const load0 = loadavg();
   const rows: string[] = [];
   for (const c of cases) {
     const results: RunResult[][] = trees.map(() => []);
     for (let k = 0; k < runs; k++) {
       for (let t = 0; t < trees.length; t++) {
-        const p = spawnSync(process.execPath, ['--import', 'tsx', trees[t][1], '--child', c, '--axis', 'xyz'[axis]], { encoding: 'utf8', maxBuffer: 1 << 24, env: trees[t][2] });
+        const p = spawnSync(process.execPath, ['--import', 'tsx', trees[t][1], '--child', c, '--axis', 'xyz'[axis]], { encoding: 'utf8', maxBuffer: 1 << 24 });
         const line = p.stdout.split('\n').find((l) => l.startsWith('RESULT '));
         if (!line) { process.stderr.write(`case ${c} (${trees[t][0]}) failed (status ${p.status}):\n${p.stderr}\n`); continue; }
         const r = JSON.parse(line.slice(7)) as RunResult;
