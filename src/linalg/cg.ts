@@ -53,7 +53,7 @@ export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {
   let rnorm = options.x0 ? trueResidual() : (r.set(b), bnorm);
   if (o.history) history.push(rnorm);
   if (!Number.isFinite(rnorm)) throw new NonConvergenceError('cg', 0, rnorm, rel(rnorm), 'non-finite');
-  if (rnorm <= tol) return { x, iterations: 0, residualNorm: rnorm, relativeResidual: rel(rnorm), history, method: 'cg' };
+  if (rnorm <= tol) return { x, iterations: 0, residualNorm: rnorm, relativeResidual: rel(rnorm), history, method: 'cg', residual: r };
 
   let rz = 0;
   const restartDirection = (): void => {
@@ -87,7 +87,7 @@ export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {
     if (!Number.isFinite(rnorm)) throw new NonConvergenceError('cg', it, rnorm, rel(rnorm), 'non-finite', '', x);
     if (rnorm <= tol) {
       rnorm = trueResidual();
-      if (rnorm <= tol) return { x, iterations: it, residualNorm: rnorm, relativeResidual: rel(rnorm), history, method: 'cg' };
+      if (rnorm <= tol) return { x, iterations: it, residualNorm: rnorm, relativeResidual: rel(rnorm), history, method: 'cg', residual: r };
       restartDirection(); // recursive residual drifted: restart from the true residual
       continue;
     }
@@ -102,7 +102,7 @@ export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {
     else xpay(z, beta, p);
   }
   rnorm = trueResidual();
-  if (rnorm <= tol) return { x, iterations: it, residualNorm: rnorm, relativeResidual: rel(rnorm), history, method: 'cg' };
+  if (rnorm <= tol) return { x, iterations: it, residualNorm: rnorm, relativeResidual: rel(rnorm), history, method: 'cg', residual: r };
   throw new NonConvergenceError('cg', it, rnorm, rel(rnorm), 'max-iterations', '', x);
 }
 

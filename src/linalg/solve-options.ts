@@ -50,6 +50,11 @@ export interface SolveResult {
   /** Residual norm estimate per iteration, starting with the initial residual (empty unless `history`). */
   history: number[];
   method: string;
+  /**
+   * The solver's buffer holding b − A x for the returned x, when it has one (CG); the caller may
+   * reuse it as scratch (it is in shared memory when the solve was threaded).
+   */
+  residual?: Float64Array;
 }
 
 export type KrylovMethod = 'cg' | 'bicgstab' | 'gmres';

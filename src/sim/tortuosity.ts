@@ -177,9 +177,15 @@ function tortuosityImpl(o: TortuosityOptions, cleanup: (() => void)[]): Tortuosi
   let sigmaSum = 0;
   if (o.mask) {
     if (o.mask.length !== N) throw new InputError('mask', `has ${o.mask.length} values, the grid has ${N} voxels`);
-    const m = new Uint8Array(N);
-    for (let i = 0; i < N; i++) if (o.mask[i] !== 0) { m[i] = 1; phaseCount++; }
-    sigma = m;
+    // a 0/1 mask is used as it is (no copy of a byte per voxel); any other values become 0/1
+    let binary = true;
+    for (let i = 0; i < N; i++) { const v = o.mask[i]; if (v !== 0) { phaseCount++; if (v !== 1) binary = false; } }
+    if (binary) sigma = o.mask;
+    else {
+      const m = new Uint8Array(N);
+      for (let i = 0; i < N; i++) if (o.mask[i] !== 0) m[i] = 1;
+      sigma = m;
+    }
     sigmaSum = phaseCount;
     refSigma = o.referenceConductivity ?? 1;
   } else {
@@ -252,7 +258,8 @@ function tortuosityImpl(o: TortuosityOptions, cleanup: (() => void)[]): Tortuosi
   const finish = (r: SolveResult): SolveResult => {
     if (!slabs) return r;
     aggregateCorrection(op.stencil, slabs.slabOfUnknown, slabs.count, op.rhs, r.x);
-    const tmp = op.parallel ? op.parallel.vector(op.n) : new Float64Array(op.n);
+    // CG's residual buffer is free now: reuse it rather than allocate n more doubles at the peak
+    const tmp = r.residual ?? (op.parallel ? op.parallel.vector(op.n) : new Float64Array(op.n));
     const s2 = op.stencil.residualNorm2(op.rhs, r.x, tmp); // threaded when r.x is shared
     const residualNorm = s2 > 1e-280 && s2 < 1e280 ? Math.sqrt(s2) : norm2(tmp);
     const bn = norm2(op.rhs);
