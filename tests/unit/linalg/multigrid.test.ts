@@ -1,6 +1,5 @@
 import { Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
-import { assembleDiffusionOperator } from '../../../src/assembly/diffusion-operator.js';
 import { aggregateCorrection, aggregateOnGrid, galerkinAggregation } from '../../../src/linalg/aggregation.js';
 import { cg } from '../../../src/linalg/cg.js';
 import { CsrMatrix } from '../../../src/linalg/csr-matrix.js';
@@ -73,48 +72,6 @@ describe('galerkinAggregation', () => {
     expect(Ac.asymmetry()).toBe(0);
     // columns sorted
     for (let I = 0; I < Ac.nRows; I++) for (let t = Ac.rowPtr[I] + 1; t < Ac.rowPtr[I + 1]; t++) expect(Ac.colIdx[t]).toBeGreaterThan(Ac.colIdx[t - 1]);
-  });
-});
-
-describe('aggregation and Galerkin product on the compact stencil', () => {
-  it('give the same aggregates and coarse matrix as the CSR path, and a bitwise symmetric one', () => {
-    const shape: [number, number, number] = [9, 8, 7];
-    const N = 9 * 8 * 7;
-    const r = lcg(11);
-    // heterogeneous, with a third of the voxels removed (zero conductivity)
-    const k = Float64Array.from({ length: N }, () => (r() < 0.33 ? 0 : Math.exp(4 * r())));
-    const op = assembleDiffusionOperator({ shape, conductivity: k, axis: 2 });
-    const S = op.stencil, C = S.toCsr();
-    for (const theta of [0, 0.25]) {
-      const a = aggregateOnGrid(S, shape, op.voxelOfUnknown, theta);
-      const b = aggregateOnGrid(C, shape, op.voxelOfUnknown, theta);
-      expect(a.nCoarse).toBe(b.nCoarse);
-      expect(Array.from(a.aggregate)).toEqual(Array.from(b.aggregate));
-      expect(Array.from(a.coarseCellOf)).toEqual(Array.from(b.coarseCellOf));
-      const As = galerkinAggregation(S, a.aggregate, a.nCoarse);
-      const Ac = galerkinAggregation(C, b.aggregate, b.nCoarse);
-      expect(Array.from(As.rowPtr)).toEqual(Array.from(Ac.rowPtr));
-      expect(Array.from(As.colIdx)).toEqual(Array.from(Ac.colIdx));
-      for (let t = 0; t < As.nnz; t++) expect(As.values[t]).toBeCloseTo(Ac.values[t], 12);
-      expect(As.asymmetry()).toBe(0);
-    }
-  });
-
-  it('slab correction (tridiagonal coarse system) equals the CSR path, along every axis', () => {
-    const shape: [number, number, number] = [9, 8, 7];
-    const N = 9 * 8 * 7;
-    const r = lcg(13);
-    const k = Float64Array.from({ length: N }, () => (r() < 0.3 ? 0 : Math.exp(3 * r())));
-    for (const axis of [0, 1, 2] as const) {
-      const op = assembleDiffusionOperator({ shape, conductivity: k, axis });
-      const { slabOfUnknown, count } = op.slabs();
-      const x0 = Float64Array.from({ length: op.n }, (_, i) => Math.sin(i));
-      const xs = x0.slice(), xc = x0.slice();
-      aggregateCorrection(op.stencil, slabOfUnknown, count, op.rhs, xs);
-      aggregateCorrection(op.stencil.toCsr(), slabOfUnknown, count, op.rhs, xc);
-      expect(maxRelDiff(xs, xc)).toBeLessThan(1e-12);
-      expect(maxRelDiff(xs, x0)).toBeGreaterThan(1e-3); // it did correct
-    }
   });
 });
 
