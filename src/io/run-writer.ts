@@ -34,8 +34,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import YAML from 'yaml';
 import { VERSION } from '../core/version.js';
 import type { Shape3, Vec3 } from '../core/volume.js';
@@ -201,6 +200,8 @@ function maxAbs(a: Float64Array, n: number): number {
 }
 
 async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  // loaded here, not at start-up: vega + vega-lite take ≈ 0.5 s to import, and only `run` plots
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -36,7 +36,8 @@
  * at evaluation time is a RangeError (a caller bug, not the user's).
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { all, create, type MathJsInstance, type MathNode, type EvalFunction } from 'mathjs';
+import type { MathJsInstance, MathNode, EvalFunction } from 'mathjs';
+import { mathjs } from '../core/units.js';
 import { InputError } from '../core/errors.js';
 import { FARADAY, GAS_CONSTANT } from './constants.js';
 
@@ -219,7 +220,9 @@ export interface Material {
   fn(key: string): MaterialFn;
 }
 
-const math: MathJsInstance = create(all, { predictable: true });
+// created on first use (see mathjs() in core/units.ts)
+let mathInstance: MathJsInstance | undefined;
+const mathPredictable = (): MathJsInstance => (mathInstance ??= mathjs().create(mathjs().all, { predictable: true }));
 // strictRequired off: the oneOf branches name properties declared on the parent schema.
 const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false });
 let validateFn: ValidateFunction | undefined;
@@ -276,7 +279,7 @@ export function unitFromSuffix(tokens: string[]): string {
     return m[2] ? `${m[1]}^${m[2]}` : m[1];
   });
   const unit = parts.join(' / ');
-  math.unit(unit); // throws on an unknown unit
+  mathPredictable().unit(unit); // throws on an unknown unit
   return unit;
 }
 
@@ -452,7 +455,7 @@ function compileExpression(
   let node: MathNode;
   let code: EvalFunction;
   try {
-    node = math.parse(expr);
+    node = mathPredictable().parse(expr);
     code = node.compile();
   } catch (err) {
     throw new InputError(where, `cannot parse "${expr}": ${(err as Error).message.split('\n')[0]}`);

@@ -4,6 +4,12 @@
  *
  *   npx tsx tests/bench/tortuosity-scale.ts [--cases rand64,rand128,rand256,nrel] [--runs 3] [--axis z]
  *       [--compare /path/to/other/checkout]
+ *   npx tsx tests/bench/tortuosity-scale.ts --save-volume DIR [--cases rand256]
+ *
+ * --save-volume writes each random case as DIR/randN.raw (uint8 labels, 0 pore, 1 NMC, 2 CBD) with
+ * its DIR/randN.raw.json sidecar and exits, so that the CLI itself can be timed on it:
+ *   /usr/bin/time -f "%e s %M KB" lithomech tortuosity DIR/rand256.raw --phase pore --axis z \
+ *     --phases "0=pore:electrolyte,1=NMC:active,2=CBD:cbd" --json
  *
  * The fine-level thread count follows LITHOMECH_THREADS (default os.availableParallelism()); the
  * table's `threads` column is what the solve reported.
@@ -26,7 +32,7 @@
  * Prints a markdown table of medians over `--runs` runs, and the load average before and after.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../../src/core/rng.js';
@@ -141,6 +147,17 @@ function median(a: number[]): number {
 async function main(): Promise<void> {
   const axis = ({ x: 0, y: 1, z: 2 } as const)[arg('axis', 'z') as 'x' | 'y' | 'z'];
   if (process.argv.includes('--child')) { await child(arg('child', ''), axis); return; }
+  const saveDir = arg('save-volume', '');
+  if (saveDir) {
+    mkdirSync(saveDir, { recursive: true });
+    for (const c of arg('cases', 'rand256').split(',').filter((c) => c.startsWith('rand'))) {
+      const { shape, labels } = randomElectrode(Number(c.replace('rand', '')));
+      writeFileSync(`${saveDir}/${c}.raw`, labels);
+      writeFileSync(`${saveDir}/${c}.raw.json`, JSON.stringify({ shape, dtype: 'uint8' }));
+      process.stderr.write(`wrote ${saveDir}/${c}.raw (${shape.join('×')})\n`);
+    }
+    return;
+  }
   const cases = arg('cases', 'rand64,rand128,rand256,nrel').split(',').filter((c) => c !== 'nrel' || existsSync(TIF));
   const runs = Number(arg('runs', '3'));
   const other = arg('compare', '');
