@@ -150,10 +150,12 @@ export class DiffusionOperator implements LinearOperator {
    * Slab index (position along the Dirichlet axis) of every unknown, for the conservative
    * slab correction (aggregateCorrection): after it the residual sums to zero over every slab, so
    * the flux through every cross-section, in particular inlet and outlet, is the same.
+   * `out` (length ≥ n) receives the map instead of a new array.
    */
-  slabs(): { slabOfUnknown: Int32Array; count: number } {
+  slabs(out: Int32Array = new Int32Array(this.n)): { slabOfUnknown: Int32Array; count: number } {
     const [nx, ny] = this.shape;
-    const out = new Int32Array(this.n);
+    if (out.length < this.n) throw new RangeError(`slabs: out has ${out.length} entries, need ${this.n}`);
+    if (out.length > this.n) out = out.subarray(0, this.n);
     const v = this.voxelOfUnknown;
     for (let i = 0; i < this.n; i++) {
       const c = v[i];

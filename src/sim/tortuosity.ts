@@ -254,12 +254,13 @@ function tortuosityImpl(o: TortuosityOptions, cleanup: (() => void)[]): Tortuosi
   };
 
   const slabCorrection = o.slabCorrection ?? true;
-  const slabs = slabCorrection ? op.slabs() : undefined;
   const finish = (r: SolveResult): SolveResult => {
-    if (!slabs) return r;
-    aggregateCorrection(op.stencil, slabs.slabOfUnknown, slabs.count, op.rhs, r.x);
-    // CG's residual buffer is free now: reuse it rather than allocate n more doubles at the peak
+    if (!slabCorrection) return r;
+    // CG's residual buffer is free now: reuse it rather than allocate at the run's peak. Its first
+    // half holds the slab map (Int32) during the correction, then it receives the new residual.
     const tmp = r.residual ?? (op.parallel ? op.parallel.vector(op.n) : new Float64Array(op.n));
+    const slabs = op.slabs(new Int32Array(tmp.buffer, tmp.byteOffset, op.n));
+    aggregateCorrection(op.stencil, slabs.slabOfUnknown, slabs.count, op.rhs, r.x);
     const s2 = op.stencil.residualNorm2(op.rhs, r.x, tmp); // threaded when r.x is shared
     const residualNorm = s2 > 1e-280 && s2 < 1e280 ? Math.sqrt(s2) : norm2(tmp);
     const bn = norm2(op.rhs);
