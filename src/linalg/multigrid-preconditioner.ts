@@ -27,7 +27,7 @@ import { GaussSeidelSmoother } from './gauss-seidel-smoother.js';
 import { JacobiPreconditioner } from './jacobi-preconditioner.js';
 import type { Preconditioner } from './operator.js';
 import { Stencil7Matrix, type RowMatrix } from './stencil-matrix.js';
-import { CsrParallel, isShared, sharedFloat64, StencilParallel, threadStatus, type ThreadStatus } from './thread-pool.js';
+import { CsrParallel, isShared, sharedFloat64, StencilParallel, threadStatus, wantsParallel, type ThreadStatus } from './thread-pool.js';
 import { dot, norm2 } from './vector.js';
 
 export type MultigridCycle = 'V' | 'W' | 'K';
@@ -93,6 +93,8 @@ interface Level {
 export interface MultigridLevelInfo {
   n: number;
   nnz: number;
+  /** its products and smoothing run on the thread pool */
+  threaded: boolean;
 }
 
 export class MultigridPreconditioner implements Preconditioner {
@@ -133,8 +135,9 @@ export class MultigridPreconditioner implements Preconditioner {
     for (;;) {
       const n = Al.nRows;
       const fine = this.levels.length === 0;
-      // the first coarse level's b and x in shared memory when the fine level may be threaded
-      const vec = this.levels.length === 1 ? sharedFloat64 : (m: number) => new Float64Array(m);
+      // coarse levels' vectors in shared memory when they are large enough for the thread pool
+      // (sharedFloat64 gives ordinary arrays below that)
+      const vec = fine ? (m: number) => new Float64Array(m) : sharedFloat64;
       const level: Level = { A: Al, n, b: vec(fine ? 0 : n), x: vec(fine ? 0 : n), r: new Float64Array(0) };
       this.levels.push(level);
       const canCoarsen = n > maxCoarse && this.levels.length < maxLevels && !(shape[0] === 1 && shape[1] === 1 && shape[2] === 1);
@@ -163,12 +166,14 @@ export class MultigridPreconditioner implements Preconditioner {
         const L1 = this.levels[1];
         if (!isShared(L1.b)) { L1.b = par.vector(L1.n); L1.x = par.vector(L1.n); }
         if (smootherKind === 'gauss-seidel') L0.smoother = parallelGaussSeidel(par, sweeps);
-        // the first coarse level (CSR) too, when it is large and its couplings allow partitions
-        const L1A = L1.A;
-        if (L1A instanceof CsrMatrix && L1.aggregate && smootherKind === 'gauss-seidel') {
-          const cp = CsrParallel.create(L1A);
-          if (typeof cp === 'string') this.threads = { ...this.threads, reason: `${this.threads.reason}; level 1 serial: ${cp}` };
-          else { L1A.threaded = cp; L1.smoother = parallelCsrGaussSeidel(cp, L1.smoother!, sweeps); }
+        // the coarse (CSR) levels too, while they are large and their couplings allow partitions
+        for (let l = 1; l < this.levels.length; l++) {
+          const L = this.levels[l], LA = L.A;
+          if (!(LA instanceof CsrMatrix && L.aggregate && smootherKind === 'gauss-seidel')) break;
+          if (l > 1 && !wantsParallel(L.n)) break;
+          const cp = CsrParallel.create(LA);
+          if (typeof cp === 'string') { this.threads = { ...this.threads, reason: `${this.threads.reason}; level ${l} serial: ${cp}` }; break; }
+          LA.threaded = cp; L.smoother = parallelCsrGaussSeidel(cp, L.smoother!, sweeps);
         }
       }
     } else this.threads = { threads: 1, reason: 'fine level is not a compact stencil' };
@@ -179,8 +184,8 @@ export class MultigridPreconditioner implements Preconditioner {
     if (this.cycle === 'K') {
       for (let l = 1; l < this.levels.length - 1; l++) {
         const n = this.levels[l].n;
-        // level 1 may be threaded (CsrParallel): its K-cycle vectors in shared memory
-        const v = l === 1 ? sharedFloat64 : (m: number) => new Float64Array(m);
+        // threaded levels (CsrParallel) apply on every thread when the vectors are shared
+        const v = sharedFloat64;
         this.levels[l].k = { c1: v(n), c2: v(n), w1: v(n), w2: v(n), r1: v(n) };
       }
     }
@@ -194,7 +199,10 @@ export class MultigridPreconditioner implements Preconditioner {
   }
 
   get levelInfo(): MultigridLevelInfo[] {
-    return this.levels.map((l) => ({ n: l.n, nnz: l.A.nnz }));
+    return this.levels.map((l) => ({
+      n: l.n, nnz: l.A.nnz,
+      threaded: l.A instanceof Stencil7Matrix ? l.A.parallel !== undefined : l.A.threaded !== undefined,
+    }));
   }
 
   /** Σ nnz over levels / nnz of the fine level. */

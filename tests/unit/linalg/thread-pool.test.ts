@@ -8,6 +8,7 @@ import type { Shape3 } from '../../../src/core/volume.js';
 import { assembleDiffusionOperator } from '../../../src/assembly/diffusion-operator.js';
 import { tortuosity } from '../../../src/sim/tortuosity.js';
 import { configureThreads, shutdownThreadPool, StencilParallel } from '../../../src/linalg/thread-pool.js';
+import { MultigridPreconditioner } from '../../../src/linalg/multigrid-preconditioner.js';
 import { lcg } from './helpers.js';
 
 function medium(shape: Shape3, seed: number): Uint8Array {
@@ -59,6 +60,24 @@ describe('thread pool', () => {
     expect(Math.abs(a.iterations - serial.iterations)).toBeLessThanOrEqual(Math.max(1, Math.round(0.2 * serial.iterations)));
     expect(b.tortuosityFactor).toBe(a.tortuosityFactor);
     expect(b.iterations).toBe(a.iterations);
+    expect(a.relativeResidual).toBeLessThanOrEqual(1e-8);
+  });
+
+  it('every coarse level above the threshold is threaded too, with the serial answer', () => {
+    const big: Shape3 = [40, 40, 40];
+    const m = medium(big, 9);
+    configureThreads({ threads: 1, minUnknowns: 500 });
+    const serial = tortuosity({ shape: big, mask: m, axis: 1 });
+    configureThreads({ threads: 2, minUnknowns: 500 });
+    const op = assembleDiffusionOperator({ shape: big, conductivity: m, axis: 1 });
+    const mg = new MultigridPreconditioner(op.stencil, op.grid);
+    const info = mg.levelInfo;
+    // levels 0, 1 and 2 (≥ 500 unknowns) on the pool, the small ones serial
+    expect(info.slice(0, 3).map((l) => l.threaded)).toEqual([true, true, true]);
+    for (const l of info) expect(l.threaded).toBe(l === info[0] || (l.n >= 500 && info.indexOf(l) < info.length - 1));
+    const a = tortuosity({ shape: big, mask: m, axis: 1 });
+    expect(Math.abs(a.tortuosityFactor - serial.tortuosityFactor)).toBeLessThan(1e-9 * serial.tortuosityFactor);
+    expect(Math.abs(a.iterations - serial.iterations)).toBeLessThanOrEqual(Math.max(1, Math.round(0.2 * serial.iterations)));
     expect(a.relativeResidual).toBeLessThanOrEqual(1e-8);
   });
 });
