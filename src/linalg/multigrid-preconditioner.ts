@@ -185,8 +185,8 @@ export class MultigridPreconditioner implements Preconditioner {
       for (let l = 1; l < this.levels.length - 1; l++) {
         const n = this.levels[l].n;
         // threaded levels (CsrParallel) apply on every thread when the vectors are shared
-        const v = sharedFloat64;
-        this.levels[l].k = { c1: v(n), c2: v(n), w1: v(n), w2: v(n), r1: v(n) };
+        const v = () => sharedFloat64(n);
+        this.levels[l].k = { c1: v(), c2: v(), w1: v(), w2: v(), r1: v() };
       }
     }
     if (this.cycle === 'W') {
