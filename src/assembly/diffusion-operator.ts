@@ -223,7 +223,7 @@ export function assembleDiffusionOperator(p: DiffusionProblem): DiffusionOperato
     const c = unknownOfVoxel[v];
     unknownOfVoxel[v] = c >= 0 && keep[c] ? n++ : -1;
   }
-  const voxelOfUnknown = new Int32Array(n);
+  const voxelOfUnknown = sharedInt32(n); // shared: the multigrid setup's threads read it
   for (let v = 0; v < N; v++) { const u = unknownOfVoxel[v]; if (u >= 0) voxelOfUnknown[u] = v; }
 
   // Geometry factors (non-dimensional): g_a = A_a / (h_a h_ref)

@@ -20,7 +20,11 @@ import type { Shape3 } from '../core/volume.js';
 import { CsrMatrix } from './csr-matrix.js';
 import { DenseCholesky } from './dense-cholesky.js';
 import { Stencil7Matrix, type RowMatrix } from './stencil-matrix.js';
-import { sharedFloat64, sharedInt32, wantsParallel } from './thread-pool.js';
+import {
+  aggregateStencilRange, galerkinCountRange, galerkinCrossingRange, galerkinPatternRange, galerkinValuesRange, numberAggregatesRange,
+} from './aggregation-kernels.js';
+import { CMD, type View } from './parallel-kernels.js';
+import { getThreadPool, isShared, recycleShared, sharedFloat64, sharedInt32, sharedInt32Work, wantsParallel, type ThreadPool } from './thread-pool.js';
 
 /** Reads row i of A into cols/vals (sorted columns); returns the entry count. */
 type RowReader = (i: number, cols: Int32Array, vals: Float64Array) => number;
@@ -63,6 +67,7 @@ function find(uf: Int32Array, i: number): number {
 export function aggregateOnGrid(A: RowMatrix, shape: Shape3, cellOf: Int32Array, theta = 0.25): GridAggregation {
   const n = A.nRows;
   if (cellOf.length !== n) throw new RangeError(`aggregateOnGrid: cellOf has length ${cellOf.length}, expected ${n}`);
+  if (A instanceof Stencil7Matrix) return aggregateStencil(A, shape, cellOf, theta);
   const [nx, ny] = shape;
   const coarseShape = coarsenShape(shape);
   const [cx, cy, cz] = coarseShape;
@@ -76,7 +81,7 @@ export function aggregateOnGrid(A: RowMatrix, shape: Shape3, cellOf: Int32Array,
     const z = (t - y) / ny;
     parentOf[i] = (x >> 1) + cx * ((y >> 1) + cy * (z >> 1));
   }
-  const { uf, size } = A instanceof Stencil7Matrix ? strongComponentsStencil(A, parentOf, theta) : strongComponentsRows(A, parentOf, theta);
+  const { uf, size } = strongComponentsRows(A, parentOf, theta);
   // number the aggregates in order of parent cell (then of first member): good locality
   const start = new Int32Array(nParents + 1);
   for (let i = 0; i < n; i++) start[parentOf[i] + 1]++;
@@ -85,7 +90,7 @@ export function aggregateOnGrid(A: RowMatrix, shape: Shape3, cellOf: Int32Array,
   for (let i = 0; i < n; i++) order[start[parentOf[i]]++] = i;
   const idOfRoot = size; // reuse as the root → coarse id map
   idOfRoot.fill(-1);
-  const aggregate = A instanceof Stencil7Matrix ? sharedInt32(n) : new Int32Array(n); // fine level: usable by the thread pool
+  const aggregate = new Int32Array(n);
   // the coarse cell of aggregate id is written to order[id]: ids are numbered in visiting order,
   // so id ≤ t and order[id] has already been read
   const coarseCell = order;
@@ -152,143 +157,136 @@ function strongComponentsRows(A: RowMatrix, parentOf: Int32Array, theta: number)
 }
 
 /**
- * strongComponentsRows specialised to the 7-point stencil (no row copies; neighbours visited in
- * the same ascending-column order, so the aggregates are identical).
+ * Partitions of a grid operator's rows for the setup kernels (aggregation-kernels.ts): T row
+ * ranges whose boundaries lie on even z planes of the fine grid, i.e. between two layers of
+ * 2×2×2 parent blocks, with the matching ranges of parent blocks. Rows are in cell order
+ * (cellOf ascending), so each boundary is found by bisection.
  */
-function strongComponentsStencil(A: Stencil7Matrix, parentOf: Int32Array, theta: number): { uf: Int32Array; size: Int32Array } {
-  const { n, gx, gy, gz, up, front, down, back } = A;
-  // largest coupling of a row, recomputed where needed (six loads) rather than stored: an array
-  // of n doubles would be the largest work array of the aggregation
-  const maxOff = (i: number): number => {
-    let m = gx[i];
-    if (i > 0 && gx[i - 1] > m) m = gx[i - 1];
-    if (gy[i] > m) m = gy[i];
-    if (gy[down[i]] > m) m = gy[down[i]];
-    if (gz[i] > m) m = gz[i];
-    if (gz[back[i]] > m) m = gz[back[i]];
-    return m;
-  };
-  const uf = new Int32Array(n);
-  for (let i = 0; i < n; i++) uf[i] = i;
-  const link = (i: number, j: number, c: number, ti: number): void => {
-    if (parentOf[j] !== parentOf[i]) return;
-    if (c > 0 && c >= ti && c >= theta * maxOff(j)) {
-      const ri = find(uf, i), rj = find(uf, j);
-      if (ri !== rj) { if (ri < rj) uf[rj] = ri; else uf[ri] = rj; }
-    }
-  };
-  for (let i = 0; i < n; i++) {
-    const ti = theta * maxOff(i);
-    if (gx[i] !== 0) link(i, i + 1, gx[i], ti);
-    if (gy[i] !== 0) link(i, up[i], gy[i], ti);
-    if (gz[i] !== 0) link(i, front[i], gz[i], ti);
+function blockLayerPartitions(n: number, shape: Shape3, cellOf: Int32Array, T: number): { rows: Int32Array; parents: Int32Array } {
+  const [nx, ny, nz] = shape;
+  const plane = nx * ny, layer = ((nx + 1) >> 1) * ((ny + 1) >> 1);
+  const rows = new Int32Array(T + 1), parents = new Int32Array(T + 1);
+  rows[T] = n; parents[T] = layer * ((nz + 1) >> 1);
+  let zPrev = 0;
+  for (let p = 1; p < T; p++) {
+    const target = Math.floor((n * p) / T);
+    let z = target < n ? Math.floor(cellOf[target] / plane) : nz;
+    z = Math.max(z & ~1, zPrev);
+    zPrev = z;
+    let lo = 0, hi = n; // first row with cell ≥ z · plane
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (cellOf[mid] < z * plane) lo = mid + 1; else hi = mid; }
+    rows[p] = lo;
+    parents[p] = layer * (z >> 1);
   }
-  const size = new Int32Array(n);
-  for (let i = 0; i < n; i++) size[find(uf, i)]++;
-  for (let i = 0; i < n; i++) {
-    if (size[find(uf, i)] !== 1) continue;
-    const pi = parentOf[i];
-    const ti = theta * maxOff(i);
-    let best = -1, bestC = 0;
-    const consider = (j: number, c: number): void => {
-      if (parentOf[j] !== pi) return;
-      if (c > 0 && c >= ti && c > bestC) { bestC = c; best = j; }
-    };
-    // ascending column order: −z, −y, −x, +x, +y, +z
-    if (gz[back[i]] !== 0) consider(back[i], gz[back[i]]);
-    if (gy[down[i]] !== 0) consider(down[i], gy[down[i]]);
-    if (i > 0 && gx[i - 1] !== 0) consider(i - 1, gx[i - 1]);
-    if (gx[i] !== 0) consider(i + 1, gx[i]);
-    if (gy[i] !== 0) consider(up[i], gy[i]);
-    if (gz[i] !== 0) consider(front[i], gz[i]);
-    if (best >= 0) {
-      const ri = find(uf, i), rj = find(uf, best);
-      if (ri !== rj) { uf[ri] = rj; size[rj] += size[ri]; size[ri] = 0; }
-    }
-  }
-  return { uf, size };
+  return { rows, parents };
 }
 
 /**
- * galerkinAggregation for the 7-point stencil. The pattern comes from the fine rows grouped by
- * aggregate (counting pass, then a fill pass with a marker: the output is allocated exactly, and
- * the only work array of fine size is the member list); the values are then accumulated in one
- * sweep over the unknowns in their own order, each fine coupling added to (I, J) and (J, I) in the
- * same sequence, so the coarse matrix is bitwise symmetric.
+ * The thread pool and partitions for the setup of a stencil level, when it is large, its arrays
+ * (and cellOf) are shared and the pool runs; undefined for the serial path.
  */
-function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: number): CsrMatrix {
-  const { n, diag, gx, gy, gz, up, front, down, back } = A;
-  const start = new Int32Array(nCoarse + 1);
-  for (let i = 0; i < n; i++) start[aggregate[i] + 1]++;
-  for (let I = 0; I < nCoarse; I++) start[I + 1] += start[I];
-  const members = new Int32Array(n);
-  const marker = start.slice(0, nCoarse); // fill pointers first, then the column marker
-  for (let i = 0; i < n; i++) members[marker[aggregate[i]]++] = i;
-  marker.fill(-1);
-  // the aggregates coupled to fine unknown i (its non-zero couplings) → nb[0..count)
-  const nb = new Int32Array(6);
-  const neighbours = (i: number): number => {
-    let c = 0;
-    const bk = back[i], dn = down[i];
-    if (gz[bk] !== 0 && bk !== i) nb[c++] = aggregate[bk];
-    if (gy[dn] !== 0 && dn !== i) nb[c++] = aggregate[dn];
-    if (i > 0 && gx[i - 1] !== 0) nb[c++] = aggregate[i - 1];
-    if (gx[i] !== 0) nb[c++] = aggregate[i + 1];
-    if (gy[i] !== 0) nb[c++] = aggregate[up[i]];
-    if (gz[i] !== 0) nb[c++] = aggregate[front[i]];
-    return c;
-  };
-  const crp = sharedInt32(nCoarse + 1);
-  for (let I = 0; I < nCoarse; I++) {
-    let count = 1; marker[I] = I; // the diagonal
-    for (let t = start[I]; t < start[I + 1]; t++) {
-      const c = neighbours(members[t]);
-      for (let e = 0; e < c; e++) { const J = nb[e]; if (marker[J] !== I) { marker[J] = I; count++; } }
-    }
-    crp[I + 1] = crp[I] + count;
-  }
-  // large coarse levels in shared memory, usable by the thread pool (CsrParallel)
-  const nnz = crp[nCoarse];
-  const cols = wantsParallel(nCoarse) ? sharedInt32(nnz) : new Int32Array(nnz);
-  const vals = wantsParallel(nCoarse) ? sharedFloat64(nnz) : new Float64Array(nnz);
-  marker.fill(-1);
-  for (let I = 0; I < nCoarse; I++) {
-    const rowStart = crp[I];
-    let end = rowStart;
-    marker[I] = I; cols[end++] = I;
-    for (let t = start[I]; t < start[I + 1]; t++) {
-      const c = neighbours(members[t]);
-      for (let e = 0; e < c; e++) { const J = nb[e]; if (marker[J] !== I) { marker[J] = I; cols[end++] = J; } }
-    }
-    // sort the short row (insertion sort)
-    for (let u = rowStart + 1; u < end; u++) {
-      const cu = cols[u];
-      let w = u - 1;
-      while (w >= rowStart && cols[w] > cu) { cols[w + 1] = cols[w]; w--; }
-      cols[w + 1] = cu;
-    }
-  }
-  const at = (I: number, J: number): number => {
-    for (let k = crp[I]; k < crp[I + 1]; k++) if (cols[k] === J) return k;
-    throw new Error(`galerkinStencil: entry (${I}, ${J}) missing from the pattern`);
-  };
-  const couple = (I: number, J: number, g: number): void => {
-    if (J === I) vals[at(I, I)] += -2 * g;
-    else { vals[at(I, J)] += -g; vals[at(J, I)] += -g; }
-  };
-  for (let i = 0; i < n; i++) {
-    const I = aggregate[i];
-    vals[at(I, I)] += diag[i];
-    if (gx[i] !== 0) couple(I, aggregate[i + 1], gx[i]);
-    if (gy[i] !== 0) couple(I, aggregate[up[i]], gy[i]);
-    if (gz[i] !== 0) couple(I, aggregate[front[i]], gz[i]);
-  }
-  return new CsrMatrix(nCoarse, nCoarse, crp, cols, vals);
+function setupPool(A: Stencil7Matrix, extra: Int32Array[]): ThreadPool | undefined {
+  if (!wantsParallel(A.n)) return undefined;
+  for (const a of [A.diag, A.gx, A.gy, A.gz, A.up, A.front, A.down, A.back, ...extra]) if (!isShared(a)) return undefined;
+  return getThreadPool();
 }
 
-/** Galerkin product Pᵀ A P for the piecewise-constant prolongation given by `aggregate`. */
-export function galerkinAggregation(A: RowMatrix, aggregate: Int32Array, nCoarse: number): CsrMatrix {
-  if (A instanceof Stencil7Matrix) return galerkinStencil(A, aggregate, nCoarse);
+/**
+ * aggregateOnGrid for the 7-point stencil (aggregation-kernels.ts), on the thread pool when the
+ * level is large: partitions by layers of parent blocks, each aggregated independently, then the
+ * aggregates renumbered with the partitions' offsets. Bitwise the serial aggregation.
+ */
+function aggregateStencil(A: Stencil7Matrix, shape: Shape3, cellOf: Int32Array, theta: number): GridAggregation {
+  const n = A.n;
+  const coarseShape = coarsenShape(shape);
+  const [cx, cy, cz] = coarseShape;
+  const g = { nx: shape[0], ny: shape[1], cx, cy };
+  const pool = setupPool(A, [cellOf]);
+  // the result (usable by the thread pool) and work arrays (shared when large: recycled at the end)
+  const aggregate = sharedInt32(n);
+  const work = sharedInt32Work(n, 4);
+  const [parentOf, uf, size, order] = work;
+  const start = pool ? new Int32Array(new SharedArrayBuffer(4 * cx * cy * cz)) : new Int32Array(cx * cy * cz);
+  if (!pool) {
+    const nc = aggregateStencilRange(A, cellOf, g, theta, parentOf, uf, size, start, order, aggregate, 0, n, 0, cx * cy * cz);
+    const coarseCellOf = order.slice(0, nc);
+    recycleShared(work);
+    return { aggregate, nCoarse: nc, coarseCellOf, coarseShape };
+  }
+  const T = pool.threads;
+  const { rows, parents } = blockLayerPartitions(n, shape, cellOf, T);
+  const aux = new Int32Array(new SharedArrayBuffer(4 * (4 + T + 1)));
+  aux.set([g.nx, g.ny, cx, cy]); aux.set(parents, 4);
+  const S: View[] = [A.diag, A.gx, A.gy, A.gz, A.up, A.front, A.down, A.back];
+  const counts = pool.run(CMD.AGG_STRONG, rows, [...S, cellOf, parentOf, uf, size, start, order, aggregate, aux], rows, theta);
+  const offsets = new Int32Array(new SharedArrayBuffer(4 * (T + 1)));
+  for (let p = 0; p < T; p++) offsets[p + 1] = offsets[p] + counts[2 * p];
+  const nc = offsets[T];
+  const coarseCellOf = new Int32Array(new SharedArrayBuffer(4 * nc));
+  pool.run(CMD.AGG_NUMBER, rows, [order, aggregate, coarseCellOf, offsets], rows);
+  pool.forget([cellOf, start, aux, offsets, coarseCellOf]);
+  recycleShared(work);
+  return { aggregate, nCoarse: nc, coarseCellOf, coarseShape };
+}
+
+/**
+ * galerkinAggregation for the 7-point stencil (aggregation-kernels.ts): the pattern from the fine
+ * rows grouped by aggregate (exact allocation), then the values in one sweep over the unknowns in
+ * their own order, each fine coupling added to (I, J) and (J, I) in the same sequence, so the
+ * coarse matrix is bitwise symmetric. On the thread pool when the level is large, with the
+ * partitions of the aggregation (no aggregate spans two) and the few couplings between partitions
+ * added afterwards in row order: bitwise the serial product.
+ */
+function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: number, grid?: { shape: Shape3; cellOf: Int32Array }): CsrMatrix {
+  const n = A.n;
+  let pool = grid ? setupPool(A, [aggregate, grid.cellOf]) : undefined;
+  const T = pool ? pool.threads : 1;
+  const rows = pool ? blockLayerPartitions(n, grid!.shape, grid!.cellOf, T).rows : Int32Array.of(0, n);
+  // coarse rows of each partition: its aggregates, which must be one contiguous range per
+  // partition (as aggregateOnGrid numbers them); otherwise the product runs serially
+  const cRanges = new Int32Array(pool ? new SharedArrayBuffer(4 * (T + 1)) : new ArrayBuffer(4 * (T + 1)));
+  cRanges[T] = nCoarse;
+  for (let p = 0; pool && p < T; p++) {
+    let lo = nCoarse, hi = -1;
+    for (let i = rows[p]; i < rows[p + 1]; i++) { const a = aggregate[i]; if (a < lo) lo = a; if (a > hi) hi = a; }
+    if (hi < 0) { lo = cRanges[p]; hi = lo - 1; }
+    if (lo !== cRanges[p]) pool = undefined;
+    else cRanges[p + 1] = hi + 1;
+  }
+  if (pool && cRanges[T] !== nCoarse) pool = undefined;
+  if (!pool && T > 1) return galerkinStencil(A, aggregate, nCoarse);
+  const shared = wantsParallel(nCoarse);
+  const rowPtr = shared ? new Int32Array(new SharedArrayBuffer(4 * (nCoarse + 1))) : new Int32Array(nCoarse + 1);
+  // work arrays: members (n) and start (nCoarse ≤ n) in one buffer, recycled at the end
+  const [members, startWork] = sharedInt32Work(n, 2);
+  const start = startWork.subarray(0, nCoarse);
+  const S: View[] = [A.diag, A.gx, A.gy, A.gz, A.up, A.front, A.down, A.back];
+  if (pool) pool.run(CMD.GAL_COUNT, rows, [...S, aggregate, start, members, rowPtr, cRanges], rows);
+  else galerkinCountRange(A, aggregate, start, members, rowPtr, 0, n, 0, nCoarse);
+  for (let I = 0; I < nCoarse; I++) rowPtr[I + 1] += rowPtr[I];
+  // large coarse levels in shared memory, usable by the thread pool (CsrParallel)
+  const nnz = rowPtr[nCoarse];
+  const cols = shared ? sharedInt32(nnz) : new Int32Array(nnz);
+  const vals = shared ? sharedFloat64(nnz) : new Float64Array(nnz);
+  if (pool) pool.run(CMD.GAL_PATTERN, rows, [...S, aggregate, start, members, rowPtr, cols, cRanges], rows);
+  else galerkinPatternRange(A, aggregate, start, members, rowPtr, cols, n, 0, nCoarse);
+  if (pool) {
+    const first = pool.run(CMD.GAL_VALUES, rows, [...S, aggregate, rowPtr, cols, vals], rows);
+    const from = Array.from({ length: T }, (_, p) => first[2 * p]);
+    for (let p = 0; p + 1 < T; p++) galerkinCrossingRange(A, aggregate, rowPtr, cols, vals, from[p], rows[p + 1]);
+    pool.forget([cRanges, grid!.cellOf]);
+  } else galerkinValuesRange(A, aggregate, rowPtr, cols, vals, 0, n);
+  recycleShared([members, start, startWork]);
+  return new CsrMatrix(nCoarse, nCoarse, rowPtr, cols, vals);
+}
+
+/**
+ * Galerkin product Pᵀ A P for the piecewise-constant prolongation given by `aggregate`. `grid`
+ * (the fine level's shape and cells, as given to aggregateOnGrid) lets a large stencil level use
+ * the thread pool.
+ */
+export function galerkinAggregation(A: RowMatrix, aggregate: Int32Array, nCoarse: number, grid?: { shape: Shape3; cellOf: Int32Array }): CsrMatrix {
+  if (A instanceof Stencil7Matrix) return galerkinStencil(A, aggregate, nCoarse, grid);
   const n = A.nRows;
   const { read, maxRow } = rowReader(A);
   const ci = new Int32Array(maxRow), v = new Float64Array(maxRow);

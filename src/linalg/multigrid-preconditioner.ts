@@ -148,7 +148,7 @@ export class MultigridPreconditioner implements Preconditioner {
       // the stencil fine level restricts its residual without storing it
       level.r = vec(Al instanceof Stencil7Matrix ? 0 : n);
       level.smoother = makeSmoother(Al, smootherKind, sweeps, options.chebyshev);
-      Al = galerkinAggregation(Al, agg.aggregate, agg.nCoarse);
+      Al = galerkinAggregation(Al, agg.aggregate, agg.nCoarse, { shape, cellOf });
       shape = agg.coarseShape;
       cellOf = agg.coarseCellOf;
     }

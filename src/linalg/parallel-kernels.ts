@@ -1,12 +1,17 @@
 /**
  * Row-range kernels of the compact 7-point operator (stencil-matrix.ts) and of CG, shared by the
  * main thread and the worker threads (parallel-worker.ts). Every kernel works on rows [r0, r1)
- * only, reads nothing but its arguments (no module state, no imports), and returns its partial
- * reduction, so a fixed partition of [0, n) gives results independent of timing.
+ * only, reads nothing but its arguments (no module state), and returns its partial reduction, so
+ * a fixed partition of [0, n) gives results independent of timing. The multigrid-setup kernels
+ * live in aggregation-kernels.ts; `executeCommand` dispatches to both.
  *
  * Boundary rows 0 and n − 1 take the branchy path (their −x / +x neighbour does not exist); the
  * interior loop is branch-free (see the sentinel conventions in stencil-matrix.ts).
  */
+
+import {
+  aggregateStencilRange, galerkinCountRange, galerkinPatternRange, galerkinValuesRange, numberAggregatesRange,
+} from './aggregation-kernels.js';
 
 /** The arrays of a Stencil7Matrix (structural: the class itself fits). */
 /**
@@ -247,6 +252,14 @@ export const CMD = {
   CSR_APPLY_DOT: 12, CSR_RESIDUAL: 13, CSR_GS_FWD_BODY: 14, CSR_GS_BWD_BODY: 15, FILL0: 16,
   /** 3-block stencil rows + element rows (blockStencilRange): 12 ids, x, y, neighbors */
   BLOCK_STENCIL: 17,
+  /**
+   * Multigrid setup on a stencil (aggregation-kernels.ts), stencil ids 0–7 then:
+   * AGG_STRONG cellOf parentOf uf size start order aggregate aux(nx ny cx cy P_0 … P_T), θ in params;
+   * AGG_NUMBER (no stencil) order aggregate coarseCellOf offsets(T + 1);
+   * GAL_COUNT aggregate start members rowPtr aux(c_0 … c_T); GAL_PATTERN … rowPtr cols aux;
+   * GAL_VALUES aggregate rowPtr cols values. Reductions (aggregate counts, first crossing rows) in the partials.
+   */
+  AGG_STRONG: 18, AGG_NUMBER: 19, GAL_COUNT: 20, GAL_PATTERN: 21, GAL_VALUES: 22,
 } as const;
 
 export type View = Float64Array | Float32Array | Int32Array;
@@ -299,6 +312,16 @@ export function executeCommand(cmd: number, p: number, ctrl: Int32Array, params:
       mixed: iv(4), mixedPtr: iv(5), mixedElem: iv(6), mixedLocal: iv(7),
       elemNodes: iv(8), elemTable: iv(9), tables: v(10), mask: v(11),
     }, v(12), v(13), r0, r1); return;
+    case CMD.AGG_STRONG: {
+      const aux = iv(15), T0 = 4;
+      partials[2 * p] = aggregateStencilRange(stencilOf(views, ctrl, n), iv(8), { nx: aux[0], ny: aux[1], cx: aux[2], cy: aux[3] }, params[0],
+        iv(9), iv(10), iv(11), iv(12), iv(13), iv(14), r0, r1, aux[T0 + p], aux[T0 + p + 1]);
+      return;
+    }
+    case CMD.AGG_NUMBER: { const off = iv(3); numberAggregatesRange(iv(0), iv(1), iv(2), off[p], off[p + 1] - off[p], r0, r1); return; }
+    case CMD.GAL_COUNT: { const c = iv(12); galerkinCountRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), iv(11), r0, r1, c[p], c[p + 1]); return; }
+    case CMD.GAL_PATTERN: { const c = iv(13); galerkinPatternRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), iv(11), iv(12), r1, c[p], c[p + 1]); return; }
+    case CMD.GAL_VALUES: partials[2 * p] = galerkinValuesRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), v(11), r0, r1); return;
     default: throw new Error(`parallel worker: unknown command ${cmd}`);
   }
 }

@@ -17,6 +17,8 @@ interface BufferMessage {
   length?: number;
   /** drop every registered buffer */
   releaseAll?: boolean;
+  /** drop these buffer ids (work arrays of one step) */
+  drop?: number[];
 }
 
 const { control, params, partials, index, port } = workerData as {
@@ -31,6 +33,7 @@ function drain(): void {
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
     const msg = m.message as BufferMessage;
     if (msg.releaseAll) { views = []; continue; }
+    if (msg.drop) { for (const id of msg.drop) delete views[id]; continue; }
     const { id, buffer, kind, byteOffset, length } = msg;
     views[id!] = kind === 'f64' ? new Float64Array(buffer!, byteOffset, length)
       : kind === 'f32' ? new Float32Array(buffer!, byteOffset, length) : new Int32Array(buffer!, byteOffset, length);

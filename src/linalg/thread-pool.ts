@@ -5,7 +5,8 @@
  * Gauss–Seidel; CsrParallel).
  *
  * - Created lazily, on the first large system (≥ `PARALLEL_MIN_UNKNOWNS` unknowns), with
- *   `threads` = os.availableParallelism() or LITHOMECH_THREADS (1 = serial). The main thread
+ *   `threads` = os.availableParallelism() or LITHOMECH_THREADS (1 = serial); `startThreadPool`
+ *   starts it early, without waiting, so that the workers load while the caller assembles. The main thread
  *   works too: the pool has threads − 1 workers. Workers are unref()-ed, so they never keep a
  *   process alive.
  * - Synchronous: the solvers are synchronous, so a command is dispatched through a shared Int32
@@ -71,15 +72,64 @@ export function wantsParallel(n: number): boolean {
   return n >= PARALLEL_MIN_UNKNOWNS && requestedThreads().threads > 1 && !poolFailure;
 }
 
+/**
+ * Large shared buffers whose arrays are dead (work arrays of a setup step, `recycleShared`),
+ * handed out again, zeroed, by the next shared allocations of a similar size. Fresh memory is
+ * expensive where every first touch of a page is a fault (≈ 3–4 ms per MiB on the benchmark VM,
+ * docs/benchmarks.md), and a freed SharedArrayBuffer outlives its last use until every thread
+ * holding a view has collected it, so reuse lowers both time and peak memory.
+ */
+const spare: SharedArrayBuffer[] = [];
+const SPARE_MIN_BYTES = 1 << 20;
+
+/**
+ * Give these arrays' buffers back for reuse. Every view of each buffer must be dead: the caller
+ * owns them and keeps no reference. Small buffers are left to the garbage collector.
+ */
+export function recycleShared(arrays: View[]): void {
+  pool?.forget(arrays);
+  for (const a of arrays) {
+    const b = a.buffer;
+    if (b instanceof SharedArrayBuffer && b.byteLength >= SPARE_MIN_BYTES && !spare.includes(b)) spare.push(b);
+  }
+}
+
+/** A zeroed SharedArrayBuffer of at least `bytes` bytes: a spare one of ≤ 2× the size, else new. */
+export function sharedBuffer(bytes: number): SharedArrayBuffer {
+  let best = -1;
+  for (let k = 0; k < spare.length; k++) {
+    const L = spare[k].byteLength;
+    if (L >= bytes && L <= 2 * bytes && (best < 0 || L < spare[best].byteLength)) best = k;
+  }
+  if (best < 0) return new SharedArrayBuffer(bytes);
+  const b = spare.splice(best, 1)[0];
+  new Uint8Array(b, 0, bytes).fill(0);
+  return b;
+}
+
 /** A Float64Array in a SharedArrayBuffer when `n` is large enough for the pool, else ordinary. */
 export function sharedFloat64(n: number): Float64Array {
-  return wantsParallel(n) ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n);
+  return wantsParallel(n) ? new Float64Array(sharedBuffer(8 * n), 0, n) : new Float64Array(n);
 }
 export function sharedFloat32(n: number): Float32Array {
-  return wantsParallel(n) ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n);
+  return wantsParallel(n) ? new Float32Array(sharedBuffer(4 * n), 0, n) : new Float32Array(n);
 }
 export function sharedInt32(n: number): Int32Array {
-  return wantsParallel(n) ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n);
+  return wantsParallel(n) ? new Int32Array(sharedBuffer(4 * n), 0, n) : new Int32Array(n);
+}
+/**
+ * `count` Int32Arrays of length n, two per SharedArrayBuffer of 8n bytes (the size of a Float64
+ * vector, so that recycled work arrays become solver vectors), or ordinary arrays below the threshold.
+ */
+export function sharedInt32Work(n: number, count: number): Int32Array[] {
+  if (!wantsParallel(n)) return Array.from({ length: count }, () => new Int32Array(n));
+  const out: Int32Array[] = [];
+  for (let k = 0; k < count; k += 2) {
+    const b = sharedBuffer(8 * n);
+    out.push(new Int32Array(b, 0, n));
+    if (k + 1 < count) out.push(new Int32Array(b, 4 * n, n));
+  }
+  return out;
 }
 export const isShared = (a: View): boolean => a.buffer instanceof SharedArrayBuffer;
 
@@ -93,8 +143,14 @@ export class ThreadPool {
   private ids = new Map<View, number>();
   private views: View[] = [];
 
-  /** Starts threads − 1 workers and waits (≤ timeoutMs) until all are running; throws otherwise. */
-  constructor(threads: number, timeoutMs = 30_000) {
+  private readyChecked = false;
+
+  /**
+   * Starts threads − 1 workers without waiting for them (they load their module while the caller
+   * goes on, e.g. assembles the system); `waitReady` (called by getThreadPool before the first
+   * command) waits until all are running. Throws when a worker cannot be created.
+   */
+  constructor(threads: number) {
     this.threads = threads;
     this.ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL_LENGTH));
     this.params = new Float64Array(new SharedArrayBuffer(8 * 8));
@@ -127,12 +183,22 @@ export class ThreadPool {
         this.workers.push(worker);
         this.ports.push(port1);
       }
+    } catch (e) {
+      this.terminate();
+      throw e;
+    }
+  }
+
+  /** Waits (≤ timeoutMs) until every worker is running; throws (and terminates the pool) otherwise. */
+  waitReady(timeoutMs = 30_000): void {
+    if (this.readyChecked) return;
+    try {
       const deadline = performance.now() + timeoutMs;
       for (;;) {
         const ready = Atomics.load(this.ctrl, CTRL.READY);
-        if (ready >= threads - 1) break;
+        if (ready >= this.threads - 1) break;
         const left = deadline - performance.now();
-        if (left <= 0) throw new Error(`${threads - 1 - ready} worker(s) did not start within ${timeoutMs} ms`);
+        if (left <= 0) throw new Error(`${this.threads - 1 - ready} worker(s) did not start within ${timeoutMs} ms`);
         Atomics.wait(this.ctrl, CTRL.READY, ready, left);
       }
       if (Atomics.load(this.ctrl, CTRL.ERR) !== 0) throw new Error(this.messages() || 'a worker failed to start');
@@ -140,6 +206,7 @@ export class ThreadPool {
       this.terminate();
       throw e;
     }
+    this.readyChecked = true;
   }
 
   private messages(): string {
@@ -161,6 +228,22 @@ export class ThreadPool {
     return id;
   }
 
+  /**
+   * Forget these buffers (work arrays of one step), so that neither this pool nor the workers keep
+   * them alive; the workers drop their views with the next command.
+   */
+  forget(arrays: View[]): void {
+    const drop: number[] = [];
+    for (const a of arrays) {
+      const id = this.ids.get(a);
+      if (id === undefined) continue;
+      this.ids.delete(a);
+      delete this.views[id];
+      drop.push(id);
+    }
+    if (drop.length > 0) for (const p of this.ports) p.postMessage({ drop });
+  }
+
   /** Forget every registered buffer (the workers drop their views on the next command). */
   releaseAll(): void {
     if (this.views.length === 0) return;
@@ -176,6 +259,7 @@ export class ThreadPool {
    * partials (2 per partition; valid until the next call).
    */
   run(cmd: number, ranges: ArrayLike<number>, args: View[], bodies: ArrayLike<number>, p0 = 0): Float64Array {
+    if (args.length > CTRL.NIDS) throw new RangeError(`ThreadPool: ${args.length} arguments, at most ${CTRL.NIDS}`);
     const c = this.ctrl, T = this.threads;
     for (let k = 0; k < args.length; k++) c[CTRL.IDS + k] = this.id(args[k]);
     for (let k = 0; k <= T; k++) c[CTRL.RANGES + k] = ranges[k] ?? ranges[ranges.length - 1];
@@ -228,25 +312,49 @@ function tsxEsmApi(): string {
 let pool: ThreadPool | undefined;
 let poolFailure: string | undefined;
 
-/** The process-wide pool (started on first call), or undefined with the reason in threadStatus(). */
-export function getThreadPool(): ThreadPool | undefined {
+/**
+ * Start the process-wide pool's workers now, without waiting for them, when a system of n
+ * unknowns will use it: their start-up (≈ 0.3–0.5 s, module loading) then overlaps the caller's
+ * serial work instead of delaying the first threaded command. A no-op when the pool runs, n is
+ * below the threshold or one thread is requested; a failure is reported by getThreadPool.
+ */
+export function startThreadPool(n: number): void {
+  if (!wantsParallel(n)) return;
   const { threads } = requestedThreads();
-  if (threads <= 1 || poolFailure) return undefined;
-  if (pool && pool.threads === threads) return pool;
+  if (pool && pool.threads === threads) return;
   if (pool) { pool.terminate(); pool = undefined; }
   try {
     pool = new ThreadPool(threads);
   } catch (e) {
-    poolFailure = `worker threads could not start: ${e instanceof Error ? e.message : String(e)}`;
-    process.emitWarning(`lithomech: running serial, ${poolFailure}`);
+    failPool(e);
+  }
+}
+
+function failPool(e: unknown): void {
+  pool = undefined;
+  poolFailure = `worker threads could not start: ${e instanceof Error ? e.message : String(e)}`;
+  process.emitWarning(`lithomech: running serial, ${poolFailure}`);
+}
+
+/** The process-wide pool (started on first call), or undefined with the reason in threadStatus(). */
+export function getThreadPool(): ThreadPool | undefined {
+  const { threads } = requestedThreads();
+  if (threads <= 1 || poolFailure) return undefined;
+  if (pool && pool.threads !== threads) { pool.terminate(); pool = undefined; }
+  try {
+    pool ??= new ThreadPool(threads);
+    pool.waitReady();
+  } catch (e) {
+    failPool(e);
     return undefined;
   }
   return pool;
 }
 
-/** Let the workers drop their views of every registered buffer (after a solve). */
+/** Let the workers drop their views of every registered buffer, and drop the spare buffers (after a solve). */
 export function releaseThreadBuffers(): void {
   pool?.releaseAll();
+  spare.length = 0;
 }
 
 /** Stop the pool (the next parallel solve starts a new one). */
@@ -413,7 +521,7 @@ export class StencilParallel {
 
   /** A vector the workers can use. */
   vector(n: number): Float64Array {
-    return new Float64Array(new SharedArrayBuffer(8 * n));
+    return new Float64Array(sharedBuffer(8 * n), 0, n);
   }
 }
 

@@ -27,7 +27,7 @@ import type { KrylovMethod, SolveOptions, SolveResult } from '../linalg/solve-op
 import { norm2 } from '../linalg/vector.js';
 import { gridStencilFromStencil7 } from '../linalg/backends/js-backend.js';
 import { getKernel, hasKernel, selectBackend, type BackendName, type BackendSelection, type DisposablePreconditioner } from '../linalg/backends/registry.js';
-import { releaseThreadBuffers, type ThreadStatus } from '../linalg/thread-pool.js';
+import { releaseThreadBuffers, startThreadPool, type ThreadStatus } from '../linalg/thread-pool.js';
 
 export interface TortuositySolverOptions {
   /** Krylov method. Default 'cg' (the operator is SPD). */
@@ -204,6 +204,8 @@ function tortuosityImpl(o: TortuosityOptions, cleanup: (() => void)[]): Tortuosi
   const sigmaMean = sigmaSum / N;
   const axisName = 'xyz'[axis];
 
+  // the multigrid's worker threads start while the system is assembled
+  if (backend.name === 'js' && (o.solver?.preconditioner ?? 'multigrid') === 'multigrid') startThreadPool(phaseCount);
   const op = assembleDiffusionOperator({ shape, spacing, conductivity: sigma, axis, inletValue: 1, outletValue: 0 });
   const tAsm = performance.now();
   const base = {

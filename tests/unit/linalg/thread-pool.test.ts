@@ -1,13 +1,16 @@
 /**
  * The worker-thread pool (src/linalg/thread-pool.ts): threaded fine-level and level-1 kernels give
  * the serial results (SpMV / residual / restriction bitwise; Gauss–Seidel in its parallel row
- * order ≈ the same iteration count), deterministically.
+ * order ≈ the same iteration count), deterministically; the threaded multigrid setup (aggregation,
+ * Galerkin product) is bitwise the serial one.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Shape3 } from '../../../src/core/volume.js';
 import { assembleDiffusionOperator } from '../../../src/assembly/diffusion-operator.js';
 import { tortuosity } from '../../../src/sim/tortuosity.js';
-import { configureThreads, shutdownThreadPool, StencilParallel } from '../../../src/linalg/thread-pool.js';
+import { configureThreads, shutdownThreadPool, StencilParallel, ThreadPool } from '../../../src/linalg/thread-pool.js';
+import { aggregateOnGrid, galerkinAggregation } from '../../../src/linalg/aggregation.js';
+import { CMD } from '../../../src/linalg/parallel-kernels.js';
 import { MultigridPreconditioner } from '../../../src/linalg/multigrid-preconditioner.js';
 import { lcg } from './helpers.js';
 
@@ -79,5 +82,50 @@ describe('thread pool', () => {
     expect(Math.abs(a.tortuosityFactor - serial.tortuosityFactor)).toBeLessThan(1e-9 * serial.tortuosityFactor);
     expect(Math.abs(a.iterations - serial.iterations)).toBeLessThanOrEqual(Math.max(1, Math.round(0.2 * serial.iterations)));
     expect(a.relativeResidual).toBeLessThanOrEqual(1e-8);
+  });
+
+  it('threaded aggregation and Galerkin product are bitwise the serial ones', () => {
+    const cases: { name: string; shape: Shape3; k: (s: Shape3) => Float64Array | Uint8Array }[] = [
+      { name: 'mask, even nz', shape: [24, 22, 30], k: (sh) => medium(sh, 11) },
+      { name: 'mask, odd sizes', shape: [25, 19, 33], k: (sh) => medium(sh, 12) },
+      {
+        // several conductivities (Float64 coefficients, weak couplings split blocks)
+        name: 'three phases 1 / 0.1 / 1e-3 and pores', shape: [21, 26, 31], k: (sh) => {
+          const r = lcg(13), m = medium(sh, 14), out = new Float64Array(m.length);
+          for (let i = 0; i < m.length; i++) { const u = (r() + 1) / 2; out[i] = m[i] ? (u < 0.6 ? 1 : u < 0.8 ? 0.1 : 1e-3) : 0; }
+          return out;
+        },
+      },
+    ];
+    const setup = (sh: Shape3, k: ArrayLike<number>) => {
+      const op = assembleDiffusionOperator({ shape: sh, conductivity: k, axis: 0 });
+      const agg = aggregateOnGrid(op.stencil, sh, op.voxelOfUnknown, 0.25);
+      const Ac = galerkinAggregation(op.stencil, agg.aggregate, agg.nCoarse, { shape: sh, cellOf: op.voxelOfUnknown });
+      return { agg, Ac };
+    };
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    try {
+      for (const c of cases) {
+        const k = c.k(c.shape);
+        configureThreads({ threads: 1, minUnknowns: 1000 });
+        const serial = setup(c.shape, k);
+        for (const threads of [2, 3]) {
+          configureThreads({ threads, minUnknowns: 1000 });
+          run.mockClear();
+          const t = setup(c.shape, k);
+          const cmds = new Set(run.mock.calls.map((a) => a[0]));
+          expect([CMD.AGG_STRONG, CMD.AGG_NUMBER, CMD.GAL_COUNT, CMD.GAL_PATTERN, CMD.GAL_VALUES].every((x) => cmds.has(x)), `${c.name}: ran on the pool`).toBe(true);
+          expect(t.agg.nCoarse, c.name).toBe(serial.agg.nCoarse);
+          expect(Array.from(t.agg.aggregate), c.name).toEqual(Array.from(serial.agg.aggregate));
+          expect(Array.from(t.agg.coarseCellOf), c.name).toEqual(Array.from(serial.agg.coarseCellOf));
+          expect(Array.from(t.Ac.rowPtr), c.name).toEqual(Array.from(serial.Ac.rowPtr));
+          expect(Array.from(t.Ac.colIdx), c.name).toEqual(Array.from(serial.Ac.colIdx));
+          expect(Array.from(t.Ac.values), c.name).toEqual(Array.from(serial.Ac.values));
+        }
+      }
+    } finally {
+      run.mockRestore();
+      shutdownThreadPool();
+    }
   });
 });
