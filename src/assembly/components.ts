@@ -19,15 +19,15 @@ export interface FaceComponents {
 
 /**
  * Label the 6-connected components of { i : values[i] > 0 } and record which touch the low and
- * high faces normal to `axis`.
+ * high faces normal to `axis`. `out` (optional, n entries) receives the labels.
  */
-export function labelFaceComponents(values: ArrayLike<number>, shape: Shape3, axis: Axis): FaceComponents {
+export function labelFaceComponents(values: ArrayLike<number>, shape: Shape3, axis: Axis, out?: Int32Array): FaceComponents {
   const [nx, ny, nz] = shape;
   const N = nx * ny * nz;
   if (values.length !== N) throw new RangeError(`labelFaceComponents: ${values.length} values for ${N} voxels`);
   const mask = new Uint8Array(N);
   for (let i = 0; i < N; i++) mask[i] = values[i] > 0 ? 1 : 0;
-  const { labels, count } = labelComponents(mask, shape, 6);
+  const { labels, count } = labelComponents(mask, shape, 6, out);
   // 1..count → 0..count−1, background 0 → −1 (in place)
   const size = new Int32Array(count);
   for (let i = 0; i < N; i++) {

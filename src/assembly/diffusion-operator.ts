@@ -24,7 +24,11 @@ import type { Axis, Shape3, Vec3 } from '../core/volume.js';
 import type { CsrMatrix } from '../linalg/csr-matrix.js';
 import type { LinearOperator } from '../linalg/operator.js';
 import { Stencil7Matrix } from '../linalg/stencil-matrix.js';
-import { sharedFloat32, sharedFloat64, sharedInt32, type StencilParallel } from '../linalg/thread-pool.js';
+import { CELL_STENCIL_PARAMS, cellStencilRange, type CellStencilParams } from '../linalg/cell-stencil-kernels.js';
+import { CMD, type View } from '../linalg/parallel-kernels.js';
+import {
+  getThreadPool, isShared, recycleShared, sharedFloat32, sharedFloat64, sharedInt32, wantsParallel, type StencilParallel,
+} from '../linalg/thread-pool.js';
 import { labelFaceComponents } from './components.js';
 
 export interface DiffusionProblem {
@@ -183,6 +187,11 @@ export class DiffusionOperator implements LinearOperator {
   }
 }
 
+/** A typed array the thread pool can take (Float64 / Float32 / Int32 in a SharedArrayBuffer). */
+function isSharedView(a: ArrayLike<number>): boolean {
+  return (a instanceof Float64Array || a instanceof Float32Array || a instanceof Int32Array) && isShared(a);
+}
+
 export function assembleDiffusionOperator(p: DiffusionProblem): DiffusionOperator {
   const shape = p.shape;
   const [nx, ny, nz] = shape;
@@ -207,7 +216,8 @@ export function assembleDiffusionOperator(p: DiffusionProblem): DiffusionOperato
   const uOut = p.outletValue ?? 0;
 
   // Components: keep those touching a Dirichlet face.
-  const comp = labelFaceComponents(k, shape, axis);
+  // labels in shared memory when large: they become the voxel → unknown map the threads read
+  const comp = labelFaceComponents(k, shape, axis, wantsParallel(N) ? sharedInt32(N) : undefined);
   const keep = new Uint8Array(comp.count);
   const summary: ComponentSummary = { count: comp.count, kept: 0, percolating: false, removedVoxels: 0, deadEndVoxels: 0, percolatingVoxels: 0 };
   for (let c = 0; c < comp.count; c++) {
@@ -232,13 +242,11 @@ export function assembleDiffusionOperator(p: DiffusionProblem): DiffusionOperato
   const g = [(hy * hz) / (hx * hRef), (hx * hz) / (hy * hRef), (hx * hy) / (hz * hRef)];
   const volumeScale = (hx * hy * hz) / (kRef > 0 ? kRef * hRef : 1);
   const invK = kRef > 0 ? 1 / kRef : 0;
-  const nxy = nx * ny;
   const nAxis = shape[axis];
 
-  // One pass in voxel order (nested loops, no divisions). Each face conductance is computed once
-  // (from the lower cell) and stored as that cell's forward coupling; the diagonal of the upper
-  // cell receives it when that cell is visited, in the order −z, −y, −x, +x, +y, +z (the order of
-  // the former CSR assembly, so diagonals are bitwise the same).
+  // The rows, plane by plane (src/linalg/cell-stencil-kernels.ts): each face conductance is
+  // computed by both of its cells with the same expression, and diagonals are summed in the order
+  // −z, −y, −x, +x, +y, +z, boundary — on the thread pool for large systems, bitwise the serial result.
   const [gx, gy, gz] = g;
   const gb = 2 * g[axis];
   // large systems: in SharedArrayBuffers, so that the thread pool can use them (thread-pool.ts).
@@ -248,50 +256,37 @@ export function assembleDiffusionOperator(p: DiffusionProblem): DiffusionOperato
   // a sum of at most 8 of them — is exactly a float32 and the operator is the same matrix.
   const float32 = (p.coefficients ?? 'auto') === 'auto' && singleValue && [gx, gy, gz, gb].every((v) => Number.isInteger(v * 4096) && v <= 1024);
   const coefficients = float32 ? sharedFloat32 : sharedFloat64;
-  const diag = coefficients(n);
-  const gxA = coefficients(n), gyA = coefficients(n), gzA = coefficients(n);
-  const up = sharedInt32(n), front = sharedInt32(n);
-  const down = sharedInt32(n).fill(n - 1), back = sharedInt32(n).fill(n - 1);
-  const rhs = sharedFloat64(n);
+  const out = {
+    diag: coefficients(n), gx: coefficients(n), gy: coefficients(n), gz: coefficients(n),
+    up: sharedInt32(n), front: sharedInt32(n), down: sharedInt32(n), back: sharedInt32(n), rhs: sharedFloat64(n),
+  };
+  const q: CellStencilParams = { nx, ny, nz, axis, n, invK, gx, gy, gz, gb, uIn, uOut, volumeScale };
+  // one conductivity value: every face's harmonic mean is exactly 1, k itself is not read
+  const kArg = singleValue ? null : k;
+  const src = p.source ?? null;
+  const threadedArgs = [kArg, src].filter((a): a is ArrayLike<number> => a !== null);
+  const pool = wantsParallel(n) && isShared(unknownOfVoxel) && threadedArgs.every(isSharedView) ? getThreadPool() : undefined;
+  if (pool) {
+    const T = pool.threads;
+    const zr = Array.from({ length: T + 1 }, (_, t) => Math.floor((nz * t) / T));
+    const views = [unknownOfVoxel, out.diag, out.gx, out.gy, out.gz, out.up, out.front, out.down, out.back, out.rhs, ...(threadedArgs as View[])];
+    pool.run(CMD.CELL_STENCIL, zr, views, zr, [...CELL_STENCIL_PARAMS.map((key) => q[key]), kArg ? 1 : 0, src ? 1 : 0]);
+  } else cellStencilRange(q, unknownOfVoxel, kArg, src, out, 0, nz);
+  // the boundary faces' unknowns and conductances, in voxel order
   const inletU: number[] = [], inletG: number[] = [], outletU: number[] = [], outletG: number[] = [];
-  const src = p.source;
-  for (let z = 0, v = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, v++) {
-    const u = unknownOfVoxel[v];
-    if (u < 0) continue;
-    const ki = k[v] * invK;
-    let d = 0;
-    if (z > 0) { const j = unknownOfVoxel[v - nxy]; if (j >= 0) d += gzA[j]; }
-    if (y > 0) { const j = unknownOfVoxel[v - nx]; if (j >= 0) d += gyA[j]; }
-    if (x > 0) { const j = unknownOfVoxel[v - 1]; if (j >= 0) d += gxA[j]; }
-    up[u] = u; front[u] = u;
-    if (x < nx - 1) {
-      const w = v + 1, j = unknownOfVoxel[w];
-      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gx; gxA[u] = G; d += G; }
+  for (const [face, U, G] of [[0, inletU, inletG], [nAxis - 1, outletU, outletG]] as const) {
+    const lo = [0, 0, 0], hi = [nx, ny, nz];
+    lo[axis] = face; hi[axis] = face + 1;
+    for (let z = lo[2]; z < hi[2]; z++) for (let y = lo[1]; y < hi[1]; y++) for (let x = lo[0]; x < hi[0]; x++) {
+      const v = x + nx * (y + ny * z), u = unknownOfVoxel[v];
+      if (u < 0) continue;
+      U.push(u); G.push(gb * (kArg ? kArg[v] * invK : 1));
     }
-    if (y < ny - 1) {
-      const w = v + nx, j = unknownOfVoxel[w];
-      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gy; gyA[u] = G; up[u] = j; down[j] = u; d += G; }
-    }
-    if (z < nz - 1) {
-      const w = v + nxy, j = unknownOfVoxel[w];
-      if (j >= 0) { const kj = k[w] * invK; const G = ((2 * ki * kj) / (ki + kj)) * gz; gzA[u] = G; front[u] = j; back[j] = u; d += G; }
-    }
-    const a = axis === 0 ? x : axis === 1 ? y : z;
-    let b = 0;
-    if (a === 0) {
-      const G = gb * ki;
-      d += G; b += G * uIn;
-      inletU.push(u); inletG.push(G);
-    }
-    if (a === nAxis - 1) {
-      const G = gb * ki;
-      d += G; b += G * uOut;
-      outletU.push(u); outletG.push(G);
-    }
-    if (src) b += src[v] * volumeScale;
-    rhs[u] = b;
-    diag[u] = d;
   }
+  pool?.forget([unknownOfVoxel, ...(threadedArgs as View[])]);
+  recycleShared([unknownOfVoxel]);
+  const { diag, up, front, down, back, rhs } = out;
+  const gxA = out.gx, gyA = out.gy, gzA = out.gz;
   const matrix = new Stencil7Matrix(n, diag, gxA, gyA, gzA, up, front, down, back);
   return new DiffusionOperator(
     matrix, rhs, voxelOfUnknown, shape, spacing, axis, uIn, uOut,

@@ -24,7 +24,7 @@ import {
   aggregateStencilRange, galerkinCountRange, galerkinCrossingRange, galerkinPatternRange, galerkinValuesRange, numberAggregatesRange,
 } from './aggregation-kernels.js';
 import { CMD, type View } from './parallel-kernels.js';
-import { getThreadPool, isShared, recycleShared, sharedFloat64, sharedInt32, sharedInt32Work, wantsParallel, type ThreadPool } from './thread-pool.js';
+import { getThreadPool, isShared, recycleShared, sharedBuffer, sharedFloat64, sharedInt32, sharedInt32Work, wantsParallel, type ThreadPool } from './thread-pool.js';
 
 /** Reads row i of A into cols/vals (sorted columns); returns the entry count. */
 type RowReader = (i: number, cols: Int32Array, vals: Float64Array) => number;
@@ -255,7 +255,7 @@ function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: numb
   }
   if (pool && cRanges[T] !== nCoarse) pool = undefined;
   if (!pool && T > 1) return galerkinStencil(A, aggregate, nCoarse);
-  const shared = wantsParallel(nCoarse);
+  const shared = pool !== undefined || wantsParallel(nCoarse); // the pool writes them; large levels are threaded later
   const rowPtr = shared ? new Int32Array(new SharedArrayBuffer(4 * (nCoarse + 1))) : new Int32Array(nCoarse + 1);
   // work arrays: members (n) and start (nCoarse ≤ n) in one buffer, recycled at the end
   const [members, startWork] = sharedInt32Work(n, 2);
@@ -266,8 +266,8 @@ function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: numb
   for (let I = 0; I < nCoarse; I++) rowPtr[I + 1] += rowPtr[I];
   // large coarse levels in shared memory, usable by the thread pool (CsrParallel)
   const nnz = rowPtr[nCoarse];
-  const cols = shared ? sharedInt32(nnz) : new Int32Array(nnz);
-  const vals = shared ? sharedFloat64(nnz) : new Float64Array(nnz);
+  const cols = shared ? new Int32Array(sharedBuffer(4 * nnz), 0, nnz) : new Int32Array(nnz);
+  const vals = shared ? new Float64Array(sharedBuffer(8 * nnz), 0, nnz) : new Float64Array(nnz);
   if (pool) pool.run(CMD.GAL_PATTERN, rows, [...S, aggregate, start, members, rowPtr, cols, cRanges], rows);
   else galerkinPatternRange(A, aggregate, start, members, rowPtr, cols, n, 0, nCoarse);
   if (pool) {

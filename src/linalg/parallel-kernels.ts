@@ -12,6 +12,7 @@
 import {
   aggregateStencilRange, galerkinCountRange, galerkinPatternRange, galerkinValuesRange, numberAggregatesRange,
 } from './aggregation-kernels.js';
+import { CELL_STENCIL_PARAMS, cellStencilRange, type CellStencilParams } from './cell-stencil-kernels.js';
 
 /** The arrays of a Stencil7Matrix (structural: the class itself fits). */
 /**
@@ -241,6 +242,8 @@ export const CTRL = {
   RANGES: 24,
 } as const;
 export const MAX_THREADS = 64;
+/** Scalar parameters per command (Float64). */
+export const PARAMS_LENGTH = 16;
 /** Gauss–Seidel body starts a_p (p = 0 … T − 1), after the ranges. */
 export const CTRL_BODY = CTRL.RANGES + MAX_THREADS + 1;
 export const CTRL_LENGTH = CTRL_BODY + MAX_THREADS;
@@ -260,6 +263,11 @@ export const CMD = {
    * GAL_VALUES aggregate rowPtr cols values. Reductions (aggregate counts, first crossing rows) in the partials.
    */
   AGG_STRONG: 18, AGG_NUMBER: 19, GAL_COUNT: 20, GAL_PATTERN: 21, GAL_VALUES: 22,
+  /**
+   * cellStencilRange (cell-stencil-kernels.ts) over z planes: ids unknownOf diag gx gy gz up front
+   * down back rhs [k] [source]; params CELL_STENCIL_PARAMS then has-k, has-source.
+   */
+  CELL_STENCIL: 23,
 } as const;
 
 export type View = Float64Array | Float32Array | Int32Array;
@@ -322,6 +330,17 @@ export function executeCommand(cmd: number, p: number, ctrl: Int32Array, params:
     case CMD.GAL_COUNT: { const c = iv(12); galerkinCountRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), iv(11), r0, r1, c[p], c[p + 1]); return; }
     case CMD.GAL_PATTERN: { const c = iv(13); galerkinPatternRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), iv(11), iv(12), r1, c[p], c[p + 1]); return; }
     case CMD.GAL_VALUES: partials[2 * p] = galerkinValuesRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), v(11), r0, r1); return;
+    case CMD.CELL_STENCIL: {
+      const q = {} as CellStencilParams;
+      CELL_STENCIL_PARAMS.forEach((key, t) => { q[key] = params[t]; });
+      const P = CELL_STENCIL_PARAMS.length, hasK = params[P] !== 0, hasSource = params[P + 1] !== 0;
+      const out = {
+        diag: v(1) as Coefficients, gx: v(2) as Coefficients, gy: v(3) as Coefficients, gz: v(4) as Coefficients,
+        up: iv(5), front: iv(6), down: iv(7), back: iv(8), rhs: v(9),
+      };
+      cellStencilRange(q, iv(0), hasK ? views[ctrl[CTRL.IDS + 10]] : null, hasSource ? views[ctrl[CTRL.IDS + (hasK ? 11 : 10)]] : null, out, r0, r1);
+      return;
+    }
     default: throw new Error(`parallel worker: unknown command ${cmd}`);
   }
 }

@@ -29,7 +29,7 @@ import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { CsrMatrix } from './csr-matrix.js';
 import {
-  CMD, CTRL, CTRL_BODY, CTRL_LENGTH, csrGsBackwardRange, csrGsForwardRange, executeCommand, gsBackwardRange, gsForwardRange,
+  CMD, CTRL, CTRL_BODY, CTRL_LENGTH, PARAMS_LENGTH, csrGsBackwardRange, csrGsForwardRange, executeCommand, gsBackwardRange, gsForwardRange,
   MAX_THREADS, type StencilArrays, type View,
 } from './parallel-kernels.js';
 
@@ -153,7 +153,7 @@ export class ThreadPool {
   constructor(threads: number) {
     this.threads = threads;
     this.ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL_LENGTH));
-    this.params = new Float64Array(new SharedArrayBuffer(8 * 8));
+    this.params = new Float64Array(new SharedArrayBuffer(8 * PARAMS_LENGTH));
     this.partials = new Float64Array(new SharedArrayBuffer(8 * 2 * MAX_THREADS));
     const fromSource = import.meta.url.endsWith('.ts');
     const url = new URL(`./parallel-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url).href;
@@ -255,17 +255,22 @@ export class ThreadPool {
 
   /**
    * Run `cmd` over the partitions `ranges` (r_0 = 0 … r_T = n, T = this.threads) with argument
-   * buffers `args` (ids), Gauss–Seidel body starts `bodies`, scalar params; returns the
+   * buffers `args` (ids), Gauss–Seidel body starts `bodies`, scalar params (one, or a list of at
+   * most PARAMS_LENGTH); returns the
    * partials (2 per partition; valid until the next call).
    */
-  run(cmd: number, ranges: ArrayLike<number>, args: View[], bodies: ArrayLike<number>, p0 = 0): Float64Array {
+  run(cmd: number, ranges: ArrayLike<number>, args: View[], bodies: ArrayLike<number>, p0: number | ArrayLike<number> = 0): Float64Array {
     if (args.length > CTRL.NIDS) throw new RangeError(`ThreadPool: ${args.length} arguments, at most ${CTRL.NIDS}`);
     const c = this.ctrl, T = this.threads;
     for (let k = 0; k < args.length; k++) c[CTRL.IDS + k] = this.id(args[k]);
     for (let k = 0; k <= T; k++) c[CTRL.RANGES + k] = ranges[k] ?? ranges[ranges.length - 1];
     for (let k = 0; k < T; k++) c[CTRL_BODY + k] = bodies[k] ?? c[CTRL.RANGES + k];
     c[CTRL.NPART] = T;
-    this.params[0] = p0;
+    if (typeof p0 === 'number') this.params[0] = p0;
+    else {
+      if (p0.length > PARAMS_LENGTH) throw new RangeError(`ThreadPool: ${p0.length} parameters, at most ${PARAMS_LENGTH}`);
+      for (let k = 0; k < p0.length; k++) this.params[k] = p0[k];
+    }
     Atomics.store(c, CTRL.DONE, 0);
     Atomics.store(c, CTRL.CMD, cmd);
     Atomics.add(c, CTRL.SEQ, 1);

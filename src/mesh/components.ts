@@ -65,9 +65,10 @@ export function checkShape(length: number, shape: Shape3, what: string): void {
  * @param mask foreground indicator per voxel (any non-zero value is foreground).
  * @param shape [nx, ny, nz]; `mask.length` must equal nx*ny*nz.
  * @param connectivity 6 (face neighbours) or 26 (face, edge and corner neighbours).
+ * @param out optional array of n entries to receive the labels (e.g. in shared memory).
  * @returns labels per voxel (0 = background), the number of components and their voxel counts.
  */
-export function labelComponents(mask: Uint8Array, shape: Shape3, connectivity: Connectivity = 6): ComponentLabels {
+export function labelComponents(mask: Uint8Array, shape: Shape3, connectivity: Connectivity = 6, out?: Int32Array): ComponentLabels {
   checkShape(mask.length, shape, 'labelComponents');
   if (connectivity !== 6 && connectivity !== 26) {
     throw new RangeError(`labelComponents: connectivity must be 6 or 26, got ${String(connectivity)}`);
@@ -75,7 +76,8 @@ export function labelComponents(mask: Uint8Array, shape: Shape3, connectivity: C
   const [nx, ny, nz] = shape;
   const nxy = nx * ny;
   const n = nxy * nz;
-  const labels = new Int32Array(n);
+  if (out && out.length !== n) throw new RangeError(`labelComponents: out has ${out.length} entries, expected ${n}`);
+  const labels = out ? out.fill(0) : new Int32Array(n);
   let parent = new Int32Array(Math.max(16, Math.min(n + 1, 1 << 16)));
   let next = 1; // next provisional label
 

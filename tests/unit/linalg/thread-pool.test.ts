@@ -109,8 +109,9 @@ describe('thread pool', () => {
         const k = c.k(c.shape);
         configureThreads({ threads: 1, minUnknowns: 1000 });
         const serial = setup(c.shape, k);
-        for (const threads of [2, 3]) {
-          configureThreads({ threads, minUnknowns: 1000 });
+        // 5000: the coarse level is below the threshold (its arrays are shared all the same)
+        for (const [threads, minUnknowns] of [[2, 1000], [3, 1000], [2, 5000]]) {
+          configureThreads({ threads, minUnknowns });
           run.mockClear();
           const t = setup(c.shape, k);
           const cmds = new Set(run.mock.calls.map((a) => a[0]));
@@ -122,6 +123,44 @@ describe('thread pool', () => {
           expect(Array.from(t.Ac.colIdx), c.name).toEqual(Array.from(serial.Ac.colIdx));
           expect(Array.from(t.Ac.values), c.name).toEqual(Array.from(serial.Ac.values));
         }
+      }
+    } finally {
+      run.mockRestore();
+      shutdownThreadPool();
+    }
+  });
+
+  it('threaded assembly of the diffusion operator is bitwise the serial one', () => {
+    const sh: Shape3 = [23, 20, 27];
+    const m = medium(sh, 21);
+    const N = m.length;
+    const inShared = (a: ArrayLike<number>) => { const b = new Float64Array(new SharedArrayBuffer(8 * N)); b.set(Array.from(a)); return b; };
+    const r = lcg(22);
+    const multi = inShared(Array.from(m, (x) => (x ? ((r() + 1) / 2 < 0.5 ? 1 : 0.05) : 0)));
+    const source = inShared(Array.from({ length: N }, () => r()));
+    const cases: { name: string; k: ArrayLike<number>; source?: Float64Array; spacing?: [number, number, number] }[] = [
+      { name: 'mask', k: m },
+      { name: 'two conductivities (shared)', k: multi, spacing: [1, 0.5, 2] },
+      { name: 'mask with a source (shared)', k: m, source },
+    ];
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    try {
+      for (const c of cases) for (const axis of [0, 1, 2] as const) {
+        const problem = { shape: sh, conductivity: c.k, axis, source: c.source, spacing: c.spacing, inletValue: 0.7, outletValue: -0.2 };
+        configureThreads({ threads: 1, minUnknowns: 1000 });
+        const a = assembleDiffusionOperator(problem);
+        configureThreads({ threads: 2, minUnknowns: 1000 });
+        run.mockClear();
+        const b = assembleDiffusionOperator(problem);
+        const label = `${c.name}, axis ${axis}`;
+        expect(run.mock.calls.some((x) => x[0] === CMD.CELL_STENCIL), `${label}: ran on the pool`).toBe(true);
+        for (const key of ['diag', 'gx', 'gy', 'gz', 'up', 'front', 'down', 'back'] as const) {
+          expect(Array.from(b.stencil[key]), `${label}: ${key}`).toEqual(Array.from(a.stencil[key]));
+        }
+        expect(Array.from(b.rhs), `${label}: rhs`).toEqual(Array.from(a.rhs));
+        expect(Array.from(b.voxelOfUnknown), label).toEqual(Array.from(a.voxelOfUnknown));
+        const u = Float64Array.from({ length: a.n }, (_, i) => Math.cos(i));
+        expect(b.boundaryFlux(u), label).toEqual(a.boundaryFlux(u));
       }
     } finally {
       run.mockRestore();
