@@ -90,7 +90,7 @@ export function aggregateOnGrid(A: RowMatrix, shape: Shape3, cellOf: Int32Array,
   for (let i = 0; i < n; i++) order[start[parentOf[i]]++] = i;
   const idOfRoot = size; // reuse as the root → coarse id map
   idOfRoot.fill(-1);
-  const aggregate = new Int32Array(n);
+  const aggregate = sharedInt32(n); // large levels: usable by the thread pool
   // the coarse cell of aggregate id is written to order[id]: ids are numbered in visiting order,
   // so id ≤ t and order[id] has already been read
   const coarseCell = order;

@@ -171,7 +171,7 @@ export class MultigridPreconditioner implements Preconditioner {
           const L = this.levels[l], LA = L.A;
           if (!(LA instanceof CsrMatrix && L.aggregate && smootherKind === 'gauss-seidel')) break;
           if (l > 1 && !wantsParallel(L.n)) break;
-          const cp = CsrParallel.create(LA);
+          const cp = CsrParallel.create(LA, L.aggregate);
           if (typeof cp === 'string') { this.threads = { ...this.threads, reason: `${this.threads.reason}; level ${l} serial: ${cp}` }; break; }
           LA.threaded = cp; L.smoother = parallelCsrGaussSeidel(cp, L.smoother!, sweeps);
         }
@@ -227,8 +227,11 @@ export class MultigridPreconditioner implements Preconditioner {
     const C = this.levels[l + 1];
     const bc = C.b, xc = C.x;
     const par = L.A instanceof Stencil7Matrix ? L.A.parallel : undefined;
+    // a threaded CSR level whose partitions respect this level's aggregates
+    const cpar = L.A instanceof CsrMatrix && L.A.threaded?.aggregate === agg && isShared(b) && isShared(x) && isShared(bc) ? L.A.threaded : undefined;
     if (par && isShared(b) && isShared(x)) par.restrictResidual(b, x, agg, bc);
     else if (L.A instanceof Stencil7Matrix) L.A.restrictResidual(b, x, agg, bc);
+    else if (cpar) cpar.restrictResidual(b, x, bc);
     else {
       L.A.residual(b, x, r);
       bc.fill(0);
@@ -248,40 +251,59 @@ export class MultigridPreconditioner implements Preconditioner {
       this.kCycle(l + 1, bc, xc);
     }
     if (par && isShared(x)) par.prolong(agg, xc, x);
+    else if (cpar && isShared(xc)) cpar.prolong(xc, x);
     else for (let i = 0; i < n; i++) x[i] += xc[agg[i]];
     L.smoother!.post(b, x);
   }
 
-  /** x ← approx A_l⁻¹ b by ≤ 2 flexible-CG steps preconditioned with cycleAt(l). */
+  /**
+   * x ← approx A_l⁻¹ b by ≤ 2 flexible-CG steps preconditioned with cycleAt(l). On a threaded
+   * level (shared vectors) the products and vector passes run on the pool, fused where possible.
+   */
   private kCycle(l: number, b: Float64Array, x: Float64Array): void {
     const L = this.levels[l];
     const { c1, c2, w1, w2, r1 } = L.k!;
     const A = L.A, n = L.n;
+    const par = A instanceof CsrMatrix && A.threaded && isShared(b) && isShared(x) && isShared(c1) ? A.threaded : undefined;
     this.cycleAt(l, b, c1);
-    A.apply(c1, w1);
-    const rho1 = dot(c1, w1);
-    const alpha1 = dot(c1, b);
+    let rho1: number, alpha1: number;
+    if (par) { rho1 = par.applyDot(c1, w1); alpha1 = par.dot(c1, b); } else { A.apply(c1, w1); rho1 = dot(c1, w1); alpha1 = dot(c1, b); }
     if (!(rho1 > 0)) { x.set(c1); return; }
     const a1 = alpha1 / rho1;
-    for (let i = 0; i < n; i++) r1[i] = b[i] - a1 * w1[i];
-    const bn = norm2(b);
-    if (norm2(r1) <= this.kTol * bn) {
-      for (let i = 0; i < n; i++) x[i] = a1 * c1[i];
+    let rn: number, bn: number;
+    if (par) {
+      const [rr, bb] = par.axpyNorm2(a1, b, w1, r1);
+      const normal = (s: number) => s > 1e-280 && s < 1e280;
+      rn = normal(rr) ? Math.sqrt(rr) : norm2(r1);
+      bn = normal(bb) ? Math.sqrt(bb) : norm2(b);
+    } else {
+      for (let i = 0; i < n; i++) r1[i] = b[i] - a1 * w1[i];
+      rn = norm2(r1);
+      bn = norm2(b);
+    }
+    if (rn <= this.kTol * bn) {
+      if (par) par.linearCombination(a1, c1, 0, c1, x);
+      else for (let i = 0; i < n; i++) x[i] = a1 * c1[i];
       return;
     }
     this.cycleAt(l, r1, c2);
-    A.apply(c2, w2);
-    const gamma = dot(c2, w1);
-    const beta = dot(c2, w2);
-    const alpha2 = dot(c2, r1);
+    let gamma: number, beta: number, alpha2: number;
+    if (par) { beta = par.applyDot(c2, w2); [alpha2, gamma] = par.dot2(r1, c2, w1); } else {
+      A.apply(c2, w2);
+      gamma = dot(c2, w1);
+      beta = dot(c2, w2);
+      alpha2 = dot(c2, r1);
+    }
     const rho2 = beta - (gamma * gamma) / rho1;
     if (!(rho2 > 0)) {
-      for (let i = 0; i < n; i++) x[i] = a1 * c1[i];
+      if (par) par.linearCombination(a1, c1, 0, c1, x);
+      else for (let i = 0; i < n; i++) x[i] = a1 * c1[i];
       return;
     }
     const s1 = a1 - (gamma * alpha2) / (rho1 * rho2);
     const s2 = alpha2 / rho2;
-    for (let i = 0; i < n; i++) x[i] = s1 * c1[i] + s2 * c2[i];
+    if (par) par.linearCombination(s1, c1, s2, c2, x);
+    else for (let i = 0; i < n; i++) x[i] = s1 * c1[i] + s2 * c2[i];
   }
 }
 

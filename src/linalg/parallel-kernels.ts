@@ -197,6 +197,34 @@ export function csrApplyDotRange(rp: Int32Array, ci: Int32Array, v: Float64Array
   return d;
 }
 
+/**
+ * CSR rc[aggregate[i]] += (b − A x)_i on rows [r0, r1), ascending (rc is not cleared): the serial
+ * residual followed by the serial restriction, fused, bitwise when no aggregate spans two partitions.
+ */
+export function csrRestrictRange(rp: Int32Array, ci: Int32Array, v: Float64Array, b: Float64Array, x: Float64Array, aggregate: Int32Array, rc: Float64Array, r0: number, r1: number): void {
+  let k = rp[r0];
+  for (let i = r0; i < r1; i++) {
+    const end = rp[i + 1];
+    let s = b[i];
+    for (; k < end; k++) s -= v[k] * x[ci[k]];
+    rc[aggregate[i]] += s;
+  }
+}
+
+/** r ← b − a w on [r0, r1); partials [Σ r_i², Σ b_i²] (K-cycle). */
+export function axpyNorm2Range(a: number, b: Float64Array, w: Float64Array, r: Float64Array, r0: number, r1: number, out: Float64Array, at: number): void {
+  let s = 0, t = 0;
+  for (let i = r0; i < r1; i++) { const bi = b[i], ri = bi - a * w[i]; r[i] = ri; s += ri * ri; t += bi * bi; }
+  out[at] = s;
+  out[at + 1] = t;
+}
+
+/** x ← s1 c1 + s2 c2 on [r0, r1). */
+export function linearCombinationRange(s1: number, c1: Float64Array, s2: number, c2: Float64Array, x: Float64Array, r0: number, r1: number): void {
+  if (s2 === 0) for (let i = r0; i < r1; i++) x[i] = s1 * c1[i];
+  else for (let i = r0; i < r1; i++) x[i] = s1 * c1[i] + s2 * c2[i];
+}
+
 /** CSR r ← b − A x on rows [r0, r1) (same loop as CsrMatrix.residual); returns Σ r_i². */
 export function csrResidualRange(rp: Int32Array, ci: Int32Array, v: Float64Array, b: Float64Array, x: Float64Array, r: Float64Array, r0: number, r1: number): number {
   let d = 0;
@@ -268,6 +296,10 @@ export const CMD = {
    * down back rhs [k] [source]; params CELL_STENCIL_PARAMS then has-k, has-source.
    */
   CELL_STENCIL: 23,
+  /** CSR ids (rowPtr colIdx values invDiag) b x aggregate rc */
+  CSR_RESTRICT: 24,
+  /** b w r, params a (axpyNorm2Range); c1 c2 x, params s1 s2 (linearCombinationRange); r z (DOT2 without q) */
+  AXPY_NORM2: 25, LINEAR_COMBINATION: 26, DOT: 27,
 } as const;
 
 export type View = Float64Array | Float32Array | Int32Array;
@@ -330,6 +362,10 @@ export function executeCommand(cmd: number, p: number, ctrl: Int32Array, params:
     case CMD.GAL_COUNT: { const c = iv(12); galerkinCountRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), iv(11), r0, r1, c[p], c[p + 1]); return; }
     case CMD.GAL_PATTERN: { const c = iv(13); galerkinPatternRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), iv(11), iv(12), r1, c[p], c[p + 1]); return; }
     case CMD.GAL_VALUES: partials[2 * p] = galerkinValuesRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), v(11), r0, r1); return;
+    case CMD.CSR_RESTRICT: csrRestrictRange(iv(0), iv(1), v(2), v(4), v(5), iv(6), v(7), r0, r1); return;
+    case CMD.AXPY_NORM2: axpyNorm2Range(params[0], v(0), v(1), v(2), r0, r1, partials, 2 * p); return;
+    case CMD.LINEAR_COMBINATION: linearCombinationRange(params[0], v(0), params[1], v(1), v(2), r0, r1); return;
+    case CMD.DOT: dot2Range(v(0), v(1), null, r0, r1, partials, 2 * p); return;
     case CMD.CELL_STENCIL: {
       const q = {} as CellStencilParams;
       CELL_STENCIL_PARAMS.forEach((key, t) => { q[key] = params[t]; });

@@ -417,18 +417,7 @@ export class StencilParallel {
     const pool = getThreadPool();
     if (!pool) return threadStatus(n).reason;
     const T = pool.threads;
-    // boundaries that no aggregate spans: crossed[b] > 0 when some aggregate has rows < b and ≥ b
-    let valid: (b: number) => boolean = () => true;
-    if (aggregate) {
-      let nc = 0;
-      for (let i = 0; i < n; i++) if (aggregate[i] >= nc) nc = aggregate[i] + 1;
-      const first = new Int32Array(nc).fill(-1), last = new Int32Array(nc);
-      for (let i = 0; i < n; i++) { const g = aggregate[i]; if (first[g] < 0) first[g] = i; last[g] = i; }
-      const cross = new Int32Array(n + 1);
-      for (let g = 0; g < nc; g++) if (first[g] >= 0 && last[g] > first[g]) { cross[first[g] + 1]++; cross[last[g] + 1]--; }
-      for (let b = 1; b <= n; b++) cross[b] += cross[b - 1];
-      valid = (b) => cross[b] === 0;
-    }
+    const valid = aggregate ? boundariesOutside(aggregate) : () => true;
     const ranges = new Int32Array(T + 1);
     ranges[T] = n;
     for (let p = 1; p < T; p++) {
@@ -530,6 +519,22 @@ export class StencilParallel {
   }
 }
 
+/**
+ * For an aggregate map (row → aggregate): a test whether a partition boundary b (rows < b | ≥ b)
+ * splits no aggregate.
+ */
+function boundariesOutside(aggregate: Int32Array): (b: number) => boolean {
+  const n = aggregate.length;
+  let nc = 0;
+  for (let i = 0; i < n; i++) if (aggregate[i] >= nc) nc = aggregate[i] + 1;
+  const first = new Int32Array(nc).fill(-1), last = new Int32Array(nc);
+  for (let i = 0; i < n; i++) { const g = aggregate[i]; if (first[g] < 0) first[g] = i; last[g] = i; }
+  const cross = new Int32Array(n + 1);
+  for (let g = 0; g < nc; g++) if (first[g] >= 0 && last[g] > first[g]) { cross[first[g] + 1]++; cross[last[g] + 1]--; }
+  for (let b = 1; b <= n; b++) cross[b] += cross[b - 1];
+  return (b) => cross[b] === 0;
+}
+
 /** Serial Gauss–Seidel on rows [r0, r1) in the given direction (a band). */
 function gsBand(A: StencilArrays, b: Float64Array, x: Float64Array, r0: number, r1: number, forward: boolean): void {
   if (r1 <= r0) return;
@@ -573,23 +578,75 @@ export class CsrParallel {
     readonly invDiag: Float64Array,
     readonly ranges: Int32Array,
     readonly bodies: Int32Array,
+    /** the restriction the partitions respect (create's `aggregate`) */
+    readonly aggregate?: Int32Array,
   ) {
     this.threads = pool.threads;
     this.M = [A.rowPtr, A.colIdx, A.values, invDiag];
   }
 
-  static create(A: CsrMatrix): CsrParallel | string {
+  /** rc ← Pᵀ (b − A x) for the partitions' aggregate map (bitwise the serial residual + sum). */
+  restrictResidual(b: Float64Array, x: Float64Array, rc: Float64Array): void {
+    if (!this.aggregate) throw new Error('CsrParallel.restrictResidual: partitions were made without an aggregate map');
+    rc.fill(0);
+    this.pool.run(CMD.CSR_RESTRICT, this.ranges, [...this.M, b, x, this.aggregate, rc], this.bodies);
+  }
+
+  /** x += P xc */
+  prolong(xc: Float64Array, x: Float64Array): void {
+    if (!this.aggregate) throw new Error('CsrParallel.prolong: partitions were made without an aggregate map');
+    this.pool.run(CMD.PROLONG, this.ranges, [this.aggregate, xc, x], this.bodies);
+  }
+
+  /** r ← b − a w; returns [‖r‖², ‖b‖²]. */
+  axpyNorm2(a: number, b: Float64Array, w: Float64Array, r: Float64Array): [number, number] {
+    const c = this.pool.run(CMD.AXPY_NORM2, this.ranges, [b, w, r], this.bodies, a);
+    let s = 0, t = 0;
+    for (let p = 0; p < this.threads; p++) { s += c[2 * p]; t += c[2 * p + 1]; }
+    return [s, t];
+  }
+
+  /** x ← s1 c1 + s2 c2 */
+  linearCombination(s1: number, c1: Float64Array, s2: number, c2: Float64Array, x: Float64Array): void {
+    this.pool.run(CMD.LINEAR_COMBINATION, this.ranges, [c1, c2, x], this.bodies, [s1, s2]);
+  }
+
+  /** u · w */
+  dot(u: Float64Array, w: Float64Array): number {
+    return this.sum(this.pool.run(CMD.DOT, this.ranges, [u, w], this.bodies));
+  }
+
+  /** [r · z, z · q] in one pass. */
+  dot2(r: Float64Array, z: Float64Array, q: Float64Array): [number, number] {
+    const c = this.pool.run(CMD.DOT2, this.ranges, [r, z, q], this.bodies);
+    let a = 0, d = 0;
+    for (let p = 0; p < this.threads; p++) { a += c[2 * p]; d += c[2 * p + 1]; }
+    return [a, d];
+  }
+
+  /**
+   * Partitions for A, or the reason why not. With `aggregate` (the restriction to the next
+   * multigrid level) the boundaries are moved so that no aggregate spans two partitions, which
+   * lets the fused residual + restriction (`restrictResidual`) run on every thread.
+   */
+  static create(A: CsrMatrix, aggregate?: Int32Array): CsrParallel | string {
     const n = A.nRows;
     const st = threadStatus(n);
     if (st.threads <= 1) return st.reason;
     if (!isShared(A.rowPtr) || !isShared(A.colIdx) || !isShared(A.values)) return 'CSR arrays not in SharedArrayBuffers';
+    if (aggregate && !isShared(aggregate)) return 'aggregate map not in a SharedArrayBuffer';
     const pool = getThreadPool();
     if (!pool) return threadStatus(n).reason;
     const T = pool.threads;
     const rp = A.rowPtr, ci = A.colIdx, v = A.values;
+    const valid = aggregate ? boundariesOutside(aggregate) : () => true;
     const ranges = new Int32Array(T + 1);
-    for (let p = 1; p < T; p++) ranges[p] = Math.floor((n * p) / T);
     ranges[T] = n;
+    for (let p = 1; p < T; p++) {
+      let b = Math.max(Math.floor((n * p) / T), ranges[p - 1]);
+      while (b < n && !valid(b)) b++;
+      ranges[p] = b;
+    }
     const bodies = new Int32Array(T);
     for (let p = 1; p < T; p++) {
       const r0 = ranges[p], r1 = ranges[p + 1];
@@ -614,7 +671,7 @@ export class CsrParallel {
       if (!(d !== 0 && Number.isFinite(d))) return `CSR level: diagonal entry ${i} is ${d}`;
       inv[i] = 1 / d;
     }
-    return new CsrParallel(pool, A, inv, ranges, bodies);
+    return new CsrParallel(pool, A, inv, ranges, bodies, aggregate);
   }
 
   private sum(partials: Float64Array): number {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Shape3 } from '../../../src/core/volume.js';
 import { assembleDiffusionOperator } from '../../../src/assembly/diffusion-operator.js';
 import { tortuosity } from '../../../src/sim/tortuosity.js';
-import { configureThreads, shutdownThreadPool, StencilParallel, ThreadPool } from '../../../src/linalg/thread-pool.js';
+import { configureThreads, CsrParallel, shutdownThreadPool, StencilParallel, threadedCsr, ThreadPool } from '../../../src/linalg/thread-pool.js';
 import { aggregateOnGrid, galerkinAggregation } from '../../../src/linalg/aggregation.js';
 import { CMD } from '../../../src/linalg/parallel-kernels.js';
 import { MultigridPreconditioner } from '../../../src/linalg/multigrid-preconditioner.js';
@@ -50,6 +50,46 @@ describe('thread pool', () => {
     expect(Array.from(r)).toEqual(Array.from(rs));
   });
 
+  it('threaded CSR restriction (partitions respecting the aggregates) is bitwise the serial residual + sum', () => {
+    configureThreads({ threads: 2, minUnknowns: 1000 });
+    const big: Shape3 = [30, 30, 30];
+    const op = assembleDiffusionOperator({ shape: big, conductivity: medium(big, 5), axis: 0 });
+    const agg0 = aggregateOnGrid(op.stencil, big, op.voxelOfUnknown);
+    const A1 = galerkinAggregation(op.stencil, agg0.aggregate, agg0.nCoarse);
+    const A = threadedCsr(A1).A;
+    const agg = aggregateOnGrid(A, agg0.coarseShape, agg0.coarseCellOf);
+    expect(agg.aggregate.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const par = CsrParallel.create(A, agg.aggregate);
+    if (typeof par === 'string') throw new Error(par);
+    // no aggregate has rows in both partitions
+    const side = new Int8Array(agg.nCoarse).fill(-1);
+    let spanning = 0;
+    for (let i = 0; i < A.nRows; i++) {
+      const s = i < par.ranges[1] ? 0 : 1, g = agg.aggregate[i];
+      if (side[g] < 0) side[g] = s; else if (side[g] !== s) spanning++;
+    }
+    expect(spanning).toBe(0);
+    expect(par.ranges[1]).toBeGreaterThan(0.3 * A.nRows);
+    expect(par.ranges[1]).toBeLessThan(0.7 * A.nRows);
+    const n = A.nRows;
+    const shared = (m: number, f: (i: number) => number) => {
+      const v = new Float64Array(new SharedArrayBuffer(8 * m));
+      for (let i = 0; i < m; i++) v[i] = f(i);
+      return v;
+    };
+    const b = shared(n, Math.sin), x = shared(n, (i) => Math.cos(3 * i));
+    const rc = shared(agg.nCoarse, () => 0);
+    par.restrictResidual(b, x, rc);
+    const r = new Float64Array(n), rs = new Float64Array(agg.nCoarse);
+    A1.residual(b, x, r);
+    for (let i = 0; i < n; i++) rs[agg.aggregate[i]] += r[i];
+    expect(Array.from(rc)).toEqual(Array.from(rs));
+    const xs = Float64Array.from(x);
+    par.prolong(rc, x);
+    for (let i = 0; i < n; i++) xs[i] += rs[agg.aggregate[i]];
+    expect(Array.from(x)).toEqual(Array.from(xs));
+  });
+
   it('threaded tortuosity agrees with serial (τ to 1e-9, iterations ±20 %) and is deterministic', () => {
     configureThreads({ threads: 1, minUnknowns: 1000 });
     const serial = tortuosity({ shape, mask, axis: 2 });
@@ -78,7 +118,14 @@ describe('thread pool', () => {
     // levels 0, 1 and 2 (≥ 500 unknowns) on the pool, the small ones serial
     expect(info.slice(0, 3).map((l) => l.threaded)).toEqual([true, true, true]);
     for (const l of info) expect(l.threaded).toBe(l === info[0] || (l.n >= 500 && info.indexOf(l) < info.length - 1));
-    const a = tortuosity({ shape: big, mask: m, axis: 1 });
+    // the coarse levels' restriction and K-cycle vector work run on the pool too
+    const run = vi.spyOn(ThreadPool.prototype, 'run');
+    let a;
+    try {
+      a = tortuosity({ shape: big, mask: m, axis: 1 });
+      const cmds = new Set(run.mock.calls.map((c) => c[0]));
+      for (const c of [CMD.CSR_RESTRICT, CMD.AXPY_NORM2, CMD.LINEAR_COMBINATION, CMD.DOT]) expect(cmds.has(c), `command ${c}`).toBe(true);
+    } finally { run.mockRestore(); }
     expect(Math.abs(a.tortuosityFactor - serial.tortuosityFactor)).toBeLessThan(1e-9 * serial.tortuosityFactor);
     expect(Math.abs(a.iterations - serial.iterations)).toBeLessThanOrEqual(Math.max(1, Math.round(0.2 * serial.iterations)));
     expect(a.relativeResidual).toBeLessThanOrEqual(1e-8);
