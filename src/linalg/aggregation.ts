@@ -17,7 +17,7 @@
  * Knows only grid coordinates (Shape3 and a cell index per unknown), not meshes or physics.
  */
 import type { Shape3 } from '../core/volume.js';
-import { CsrMatrix } from './csr-matrix.js';
+import { CsrMatrix, type CsrValues } from './csr-matrix.js';
 import { DenseCholesky } from './dense-cholesky.js';
 import { Stencil7Matrix, type RowMatrix } from './stencil-matrix.js';
 import {
@@ -237,7 +237,7 @@ function aggregateStencil(A: Stencil7Matrix, shape: Shape3, cellOf: Int32Array, 
  * partitions of the aggregation (no aggregate spans two) and the few couplings between partitions
  * added afterwards in row order: bitwise the serial product.
  */
-function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: number, grid?: { shape: Shape3; cellOf: Int32Array }): CsrMatrix {
+function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: number, grid?: { shape: Shape3; cellOf: Int32Array }): CsrMatrix<CsrValues> {
   const n = A.n;
   let pool = grid ? setupPool(A, [aggregate, grid.cellOf]) : undefined;
   const T = pool ? pool.threads : 1;
@@ -277,7 +277,7 @@ function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: numb
     pool.forget([cRanges, grid!.cellOf]);
   } else galerkinValuesRange(A, aggregate, rowPtr, cols, vals, 0, n);
   recycleShared([members, start, startWork]);
-  return new CsrMatrix(nCoarse, nCoarse, rowPtr, cols, vals);
+  return new CsrMatrix(nCoarse, nCoarse, rowPtr, cols, narrowed(vals, A.diag instanceof Float32Array));
 }
 
 /**
@@ -285,7 +285,7 @@ function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: numb
  * (the fine level's shape and cells, as given to aggregateOnGrid) lets a large stencil level use
  * the thread pool.
  */
-export function galerkinAggregation(A: RowMatrix, aggregate: Int32Array, nCoarse: number, grid?: { shape: Shape3; cellOf: Int32Array }): CsrMatrix {
+export function galerkinAggregation(A: RowMatrix, aggregate: Int32Array, nCoarse: number, grid?: { shape: Shape3; cellOf: Int32Array }): CsrMatrix<CsrValues> {
   if (A instanceof Stencil7Matrix) return galerkinStencil(A, aggregate, nCoarse, grid);
   const n = A.nRows;
   const { read, maxRow } = rowReader(A);
@@ -338,7 +338,22 @@ export function galerkinAggregation(A: RowMatrix, aggregate: Int32Array, nCoarse
       cols[s + 1] = c; vals[s + 1] = x;
     }
   }
-  return new CsrMatrix(nCoarse, nCoarse, crp, cols, vals);
+  return new CsrMatrix(nCoarse, nCoarse, crp, cols, narrowed(vals, !(A instanceof Stencil7Matrix) && A.values instanceof Float32Array));
+}
+
+/**
+ * The coarse values in Float32 when the fine level was Float32 and every coarse value is exactly
+ * a float32 number (a phase mask: all levels are integers), else the Float64 values: the same
+ * matrix in 8 instead of 12 bytes per entry, which the bandwidth-bound smoothing and products of
+ * the coarse levels read less of. Sums are always accumulated in Float64.
+ */
+function narrowed(vals: Float64Array, fromFloat32: boolean): CsrValues {
+  if (!fromFloat32) return vals;
+  for (let k = 0; k < vals.length; k++) if (Math.fround(vals[k]) !== vals[k]) return vals;
+  const out = isShared(vals) ? new Float32Array(sharedBuffer(4 * vals.length), 0, vals.length) : new Float32Array(vals.length);
+  out.set(vals);
+  recycleShared([vals]);
+  return out;
 }
 
 /**

@@ -1,13 +1,18 @@
 /**
- * Compressed sparse row matrix: Float64 values, Int32 column indices, Int32 row pointers.
- * Column indices are sorted within each row and unique (both constructors guarantee it).
+ * Compressed sparse row matrix: Float64 values (or Float32, for multigrid levels whose entries
+ * are exactly float32 numbers, e.g. the integer Galerkin levels of a phase mask), Int32 column
+ * indices, Int32 row pointers. Column indices are sorted within each row and unique (both
+ * constructors guarantee it). Arithmetic is Float64 either way.
  *
- * Memory: 12 bytes per stored entry + 4 bytes per row.
+ * Memory: 12 (Float32: 8) bytes per stored entry + 4 bytes per row.
  */
 import type { LinearOperator } from './operator.js';
 import { isShared, type CsrParallel } from './thread-pool.js';
 
-export class CsrMatrix implements LinearOperator {
+/** Stored values: Float64, or Float32 when every entry is exactly a float32. */
+export type CsrValues = Float64Array | Float32Array;
+
+export class CsrMatrix<V extends CsrValues = Float64Array> implements LinearOperator {
   /** Number of rows (the operator size when square). */
   readonly n: number;
 
@@ -19,7 +24,7 @@ export class CsrMatrix implements LinearOperator {
     /** length nnz, sorted within each row */
     readonly colIdx: Int32Array,
     /** length nnz */
-    readonly values: Float64Array,
+    readonly values: V,
   ) {
     if (rowPtr.length !== nRows + 1) throw new RangeError(`CsrMatrix: rowPtr has length ${rowPtr.length}, expected ${nRows + 1}`);
     const nnz = rowPtr[nRows];
@@ -33,7 +38,7 @@ export class CsrMatrix implements LinearOperator {
 
   /** Approximate storage in bytes. */
   get bytes(): number {
-    return this.rowPtr.byteLength + this.nnz * 12;
+    return this.rowPtr.byteLength + this.nnz * (4 + this.values.BYTES_PER_ELEMENT);
   }
 
   /**

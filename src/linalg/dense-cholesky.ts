@@ -2,7 +2,7 @@
  * Dense Cholesky factorisation A = L Lᵀ for small SPD matrices (the multigrid coarsest level).
  * Packed lower triangle storage in a Float64Array, O(n³/3) flops, O(n²/2) memory.
  */
-import type { CsrMatrix } from './csr-matrix.js';
+import type { CsrMatrix, CsrValues } from './csr-matrix.js';
 
 export class DenseCholesky {
   readonly n: number;
@@ -48,7 +48,7 @@ export class DenseCholesky {
     this.L = L;
   }
 
-  static fromCsr(A: CsrMatrix): DenseCholesky {
+  static fromCsr(A: CsrMatrix<CsrValues>): DenseCholesky {
     const n = A.nRows;
     const a = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let k = A.rowPtr[i]; k < A.rowPtr[i + 1]; k++) a[i * n + A.colIdx[k]] += A.values[k];

@@ -4,7 +4,7 @@
  * triangle, would factorise a different matrix and can fail). Row-major n × n storage,
  * O(2n³/3) flops.
  */
-import type { CsrMatrix } from './csr-matrix.js';
+import type { CsrMatrix, CsrValues } from './csr-matrix.js';
 
 export class DenseLu {
   readonly n: number;
@@ -40,7 +40,7 @@ export class DenseLu {
     this.y = new Float64Array(n);
   }
 
-  static fromCsr(A: CsrMatrix): DenseLu {
+  static fromCsr(A: CsrMatrix<CsrValues>): DenseLu {
     const n = A.nRows;
     const a = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let k = A.rowPtr[i]; k < A.rowPtr[i + 1]; k++) a[i * n + A.colIdx[k]] += A.values[k];

@@ -4,14 +4,14 @@
  * the cycle symmetric. As a preconditioner (`apply`) it is one SGS sweep from zero:
  * M = (D + L) D⁻¹ (D + U), symmetric positive definite when A is.
  */
-import type { CsrMatrix } from './csr-matrix.js';
+import type { CsrMatrix, CsrValues } from './csr-matrix.js';
 import type { Preconditioner } from './operator.js';
 
 export class GaussSeidelSmoother implements Preconditioner {
   readonly n: number;
   private readonly invDiag: Float64Array;
 
-  constructor(readonly A: CsrMatrix) {
+  constructor(readonly A: CsrMatrix<CsrValues>) {
     this.n = A.nRows;
     const d = A.diagonal();
     this.invDiag = new Float64Array(this.n);

@@ -18,7 +18,7 @@
 import type { Shape3 } from '../core/volume.js';
 import { aggregateOnGrid, galerkinAggregation } from './aggregation.js';
 import { ChebyshevSmoother, type ChebyshevOptions } from './chebyshev-smoother.js';
-import { CsrMatrix } from './csr-matrix.js';
+import { CsrMatrix, type CsrValues } from './csr-matrix.js';
 import { DenseCholesky } from './dense-cholesky.js';
 import { DenseLu } from './dense-lu.js';
 import { gmres } from './gmres.js';
@@ -93,6 +93,8 @@ interface Level {
 export interface MultigridLevelInfo {
   n: number;
   nnz: number;
+  /** bytes per stored coefficient: 4 when the level is exactly Float32 (e.g. every level of a phase mask), else 8 */
+  valueBytes: number;
   /** its products and smoothing run on the thread pool */
   threaded: boolean;
 }
@@ -200,7 +202,7 @@ export class MultigridPreconditioner implements Preconditioner {
 
   get levelInfo(): MultigridLevelInfo[] {
     return this.levels.map((l) => ({
-      n: l.n, nnz: l.A.nnz,
+      n: l.n, nnz: l.A.nnz, valueBytes: (l.A instanceof Stencil7Matrix ? l.A.diag : l.A.values).BYTES_PER_ELEMENT,
       threaded: l.A instanceof Stencil7Matrix ? l.A.parallel !== undefined : l.A.threaded !== undefined,
     }));
   }
@@ -382,7 +384,7 @@ class CoarseSolver {
   private readonly bSub: Float64Array;
   private readonly xSub: Float64Array;
 
-  constructor(A: CsrMatrix, maxDirect: number) {
+  constructor(A: CsrMatrix<CsrValues>, maxDirect: number) {
     const n = A.nRows;
     const iso: number[] = [], isoInv: number[] = [], cpl: number[] = [];
     const local = new Int32Array(n).fill(-1);
@@ -439,7 +441,7 @@ class CoarseSolver {
 }
 
 /** Numerically symmetric: |a_ij − a_ji| ≤ 1e-12 max|a| for every stored entry. */
-function isSymmetric(A: CsrMatrix): boolean {
+function isSymmetric(A: CsrMatrix<CsrValues>): boolean {
   let amax = 0;
   for (let k = 0; k < A.nnz; k++) amax = Math.max(amax, Math.abs(A.values[k]));
   const tol = 1e-12 * amax;

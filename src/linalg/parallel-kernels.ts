@@ -184,7 +184,7 @@ export function xpayRange(z: Float64Array, beta: number, p: Float64Array, r0: nu
 }
 
 /** CSR y ← A x on rows [r0, r1) (same loop as CsrMatrix.apply); returns Σ x_i y_i. */
-export function csrApplyDotRange(rp: Int32Array, ci: Int32Array, v: Float64Array, x: Float64Array, y: Float64Array, r0: number, r1: number): number {
+export function csrApplyDotRange(rp: Int32Array, ci: Int32Array, v: Coefficients, x: Float64Array, y: Float64Array, r0: number, r1: number): number {
   let d = 0;
   let k = rp[r0];
   for (let i = r0; i < r1; i++) {
@@ -201,7 +201,7 @@ export function csrApplyDotRange(rp: Int32Array, ci: Int32Array, v: Float64Array
  * CSR rc[aggregate[i]] += (b − A x)_i on rows [r0, r1), ascending (rc is not cleared): the serial
  * residual followed by the serial restriction, fused, bitwise when no aggregate spans two partitions.
  */
-export function csrRestrictRange(rp: Int32Array, ci: Int32Array, v: Float64Array, b: Float64Array, x: Float64Array, aggregate: Int32Array, rc: Float64Array, r0: number, r1: number): void {
+export function csrRestrictRange(rp: Int32Array, ci: Int32Array, v: Coefficients, b: Float64Array, x: Float64Array, aggregate: Int32Array, rc: Float64Array, r0: number, r1: number): void {
   let k = rp[r0];
   for (let i = r0; i < r1; i++) {
     const end = rp[i + 1];
@@ -226,7 +226,7 @@ export function linearCombinationRange(s1: number, c1: Float64Array, s2: number,
 }
 
 /** CSR r ← b − A x on rows [r0, r1) (same loop as CsrMatrix.residual); returns Σ r_i². */
-export function csrResidualRange(rp: Int32Array, ci: Int32Array, v: Float64Array, b: Float64Array, x: Float64Array, r: Float64Array, r0: number, r1: number): number {
+export function csrResidualRange(rp: Int32Array, ci: Int32Array, v: Coefficients, b: Float64Array, x: Float64Array, r: Float64Array, r0: number, r1: number): number {
   let d = 0;
   let k = rp[r0];
   for (let i = r0; i < r1; i++) {
@@ -240,7 +240,7 @@ export function csrResidualRange(rp: Int32Array, ci: Int32Array, v: Float64Array
 }
 
 /** CSR Gauss–Seidel on rows [r0, r1), ascending (same update as GaussSeidelSmoother.forward). */
-export function csrGsForwardRange(rp: Int32Array, ci: Int32Array, v: Float64Array, inv: Float64Array, b: Float64Array, x: Float64Array, r0: number, r1: number): void {
+export function csrGsForwardRange(rp: Int32Array, ci: Int32Array, v: Coefficients, inv: Coefficients, b: Float64Array, x: Float64Array, r0: number, r1: number): void {
   for (let i = r0; i < r1; i++) {
     let s = b[i];
     const end = rp[i + 1];
@@ -250,7 +250,7 @@ export function csrGsForwardRange(rp: Int32Array, ci: Int32Array, v: Float64Arra
 }
 
 /** CSR Gauss–Seidel on rows [r0, r1), descending. */
-export function csrGsBackwardRange(rp: Int32Array, ci: Int32Array, v: Float64Array, inv: Float64Array, b: Float64Array, x: Float64Array, r0: number, r1: number): void {
+export function csrGsBackwardRange(rp: Int32Array, ci: Int32Array, v: Coefficients, inv: Coefficients, b: Float64Array, x: Float64Array, r0: number, r1: number): void {
   for (let i = r1 - 1; i >= r0; i--) {
     let s = b[i];
     const end = rp[i + 1];
@@ -324,6 +324,7 @@ export function executeCommand(cmd: number, p: number, ctrl: Int32Array, params:
   const n = ctrl[CTRL.RANGES + T];
   const v = (k: number) => views[ctrl[CTRL.IDS + k]] as Float64Array;
   const iv = (k: number) => views[ctrl[CTRL.IDS + k]] as Int32Array;
+  const cv = (k: number) => views[ctrl[CTRL.IDS + k]] as Coefficients;
   const a = ctrl[CTRL_BODY + p];
   switch (cmd) {
     case CMD.NOOP: return;
@@ -342,10 +343,10 @@ export function executeCommand(cmd: number, p: number, ctrl: Int32Array, params:
     case CMD.CG_UPDATE: partials[2 * p] = cgUpdateRange(params[0], v(0), v(1), v(2), v(3), r0, r1); return;
     case CMD.DOT2: dot2Range(v(0), v(1), v(2), r0, r1, partials, 2 * p); return;
     case CMD.XPAY: xpayRange(v(0), params[0], v(1), r0, r1); return;
-    case CMD.CSR_APPLY_DOT: partials[2 * p] = csrApplyDotRange(iv(0), iv(1), v(2), v(4), v(5), r0, r1); return;
-    case CMD.CSR_RESIDUAL: partials[2 * p] = csrResidualRange(iv(0), iv(1), v(2), v(4), v(5), v(6), r0, r1); return;
-    case CMD.CSR_GS_FWD_BODY: csrGsForwardRange(iv(0), iv(1), v(2), v(3), v(4), v(5), a, r1); return;
-    case CMD.CSR_GS_BWD_BODY: csrGsBackwardRange(iv(0), iv(1), v(2), v(3), v(4), v(5), a, r1); return;
+    case CMD.CSR_APPLY_DOT: partials[2 * p] = csrApplyDotRange(iv(0), iv(1), cv(2), v(4), v(5), r0, r1); return;
+    case CMD.CSR_RESIDUAL: partials[2 * p] = csrResidualRange(iv(0), iv(1), cv(2), v(4), v(5), v(6), r0, r1); return;
+    case CMD.CSR_GS_FWD_BODY: csrGsForwardRange(iv(0), iv(1), cv(2), v(3), v(4), v(5), a, r1); return;
+    case CMD.CSR_GS_BWD_BODY: csrGsBackwardRange(iv(0), iv(1), cv(2), v(3), v(4), v(5), a, r1); return;
     case CMD.FILL0: v(0).fill(0, r0, r1); return;
     case CMD.BLOCK_STENCIL: blockStencilRange({
       uniform: iv(0), uniformTable: iv(1), stencils: v(2), slotOffset: iv(3), neighbors: iv(14),
@@ -362,7 +363,7 @@ export function executeCommand(cmd: number, p: number, ctrl: Int32Array, params:
     case CMD.GAL_COUNT: { const c = iv(12); galerkinCountRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), iv(11), r0, r1, c[p], c[p + 1]); return; }
     case CMD.GAL_PATTERN: { const c = iv(13); galerkinPatternRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), iv(11), iv(12), r1, c[p], c[p + 1]); return; }
     case CMD.GAL_VALUES: partials[2 * p] = galerkinValuesRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), v(11), r0, r1); return;
-    case CMD.CSR_RESTRICT: csrRestrictRange(iv(0), iv(1), v(2), v(4), v(5), iv(6), v(7), r0, r1); return;
+    case CMD.CSR_RESTRICT: csrRestrictRange(iv(0), iv(1), cv(2), v(4), v(5), iv(6), v(7), r0, r1); return;
     case CMD.AXPY_NORM2: axpyNorm2Range(params[0], v(0), v(1), v(2), r0, r1, partials, 2 * p); return;
     case CMD.LINEAR_COMBINATION: linearCombinationRange(params[0], v(0), params[1], v(1), v(2), r0, r1); return;
     case CMD.DOT: dot2Range(v(0), v(1), null, r0, r1, partials, 2 * p); return;

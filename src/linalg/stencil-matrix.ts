@@ -20,7 +20,7 @@
  * bytes per row for CSR with a full stencil. Linear algebra on a grid: it knows index maps, not
  * meshes or physics.
  */
-import { CsrMatrix } from './csr-matrix.js';
+import { CsrMatrix, type CsrValues } from './csr-matrix.js';
 import type { LinearOperator } from './operator.js';
 import {
   type Coefficients, applyDotRange, gsBackwardRange, gsForwardRange, gsForwardZeroRange, residualRange, restrictRange,
@@ -178,4 +178,4 @@ export class Stencil7Matrix implements LinearOperator {
 }
 
 /** Anything whose rows can be read one at a time (CSR or stencil). */
-export type RowMatrix = CsrMatrix | Stencil7Matrix;
+export type RowMatrix = CsrMatrix<CsrValues> | Stencil7Matrix;

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import type { CsrMatrix } from './csr-matrix.js';
+import type { CsrMatrix, CsrValues } from './csr-matrix.js';
 import {
   CMD, CTRL, CTRL_BODY, CTRL_LENGTH, PARAMS_LENGTH, csrGsBackwardRange, csrGsForwardRange, executeCommand, gsBackwardRange, gsForwardRange,
   MAX_THREADS, type StencilArrays, type View,
@@ -555,13 +555,14 @@ function gsBand(A: StencilArrays, b: Float64Array, x: Float64Array, r0: number, 
  * result: each row is summed the same way). Returns A itself, and the reason, when the system is
  * too small, one thread is requested, or the pool cannot take it.
  */
-export function threadedCsr(A: CsrMatrix): { A: CsrMatrix; threads: number; reason: string } {
+export function threadedCsr<V extends CsrValues>(A: CsrMatrix<V>): { A: CsrMatrix<V>; threads: number; reason: string } {
   const n = A.nRows;
   if (!wantsParallel(n)) return { A, threads: 1, reason: threadStatus(n).reason };
   const rp = new Int32Array(new SharedArrayBuffer(4 * A.rowPtr.length)); rp.set(A.rowPtr);
   const ci = new Int32Array(new SharedArrayBuffer(4 * A.colIdx.length)); ci.set(A.colIdx);
-  const v = new Float64Array(new SharedArrayBuffer(8 * A.values.length)); v.set(A.values);
-  const S = new (A.constructor as new (r: number, c: number, rp: Int32Array, ci: Int32Array, v: Float64Array) => CsrMatrix)(A.nRows, A.nCols, rp, ci, v);
+  const Values = A.values.constructor as new (b: SharedArrayBuffer) => V;
+  const v = new Values(new SharedArrayBuffer(A.values.BYTES_PER_ELEMENT * A.values.length)); v.set(A.values);
+  const S = new (A.constructor as new (r: number, c: number, rp: Int32Array, ci: Int32Array, v: V) => CsrMatrix<V>)(A.nRows, A.nCols, rp, ci, v);
   const par = CsrParallel.create(S);
   if (typeof par === 'string') return { A, threads: 1, reason: par };
   S.threaded = par;
@@ -574,7 +575,7 @@ export class CsrParallel {
 
   private constructor(
     readonly pool: ThreadPool,
-    readonly A: CsrMatrix,
+    readonly A: CsrMatrix<CsrValues>,
     readonly invDiag: Float64Array,
     readonly ranges: Int32Array,
     readonly bodies: Int32Array,
@@ -629,7 +630,7 @@ export class CsrParallel {
    * multigrid level) the boundaries are moved so that no aggregate spans two partitions, which
    * lets the fused residual + restriction (`restrictResidual`) run on every thread.
    */
-  static create(A: CsrMatrix, aggregate?: Int32Array): CsrParallel | string {
+  static create(A: CsrMatrix<CsrValues>, aggregate?: Int32Array): CsrParallel | string {
     const n = A.nRows;
     const st = threadStatus(n);
     if (st.threads <= 1) return st.reason;

@@ -6,6 +6,7 @@ import { CsrMatrix } from '../../../src/linalg/csr-matrix.js';
 import { JacobiPreconditioner } from '../../../src/linalg/jacobi-preconditioner.js';
 import { MultigridPreconditioner } from '../../../src/linalg/multigrid-preconditioner.js';
 import { dot } from '../../../src/linalg/vector.js';
+import { assembleDiffusionOperator } from '../../../src/assembly/diffusion-operator.js';
 import { gridOperator, identityCells, lcg, maxRelDiff, randomVector } from './helpers.js';
 
 describe('aggregateOnGrid', () => {
@@ -182,5 +183,32 @@ describe('MultigridPreconditioner coarsest level', () => {
     const iterative = new MultigridPreconditioner(A, grid, { maxCoarseSize: 200, maxDirectSize: 2, cycle: 'V' });
     expect(iterative.variable).toBe(true);
     expect(maxRelDiff(cg(A, b, { rtol: 1e-12, preconditioner: iterative }).x, ref.x)).toBeLessThan(1e-9);
+  });
+});
+
+describe('Float32 coarse levels', () => {
+  const shape: [number, number, number] = [26, 23, 29];
+  const r = lcg(31);
+  const mask = Uint8Array.from({ length: shape[0] * shape[1] * shape[2] }, () => ((r() + 1) / 2 < 0.6 ? 1 : 0));
+  const multi = Float64Array.from(mask, (m) => (m ? ((r() + 1) / 2 < 0.5 ? 1 : 0.1) : 0));
+  const build = (k: ArrayLike<number>, coefficients: 'auto' | 'float64', spacing?: [number, number, number]) => {
+    const op = assembleDiffusionOperator({ shape, conductivity: k, axis: 2, coefficients, spacing });
+    return { op, mg: new MultigridPreconditioner(op.stencil, op.grid) };
+  };
+  for (const [name, k, spacing] of [['mask, cubic voxels', mask, undefined], ['mask, voxels 1 × 0.5 × 2', mask, [1, 0.5, 2]]] as const) {
+    it(`${name}: every level stored in Float32, the cycle bitwise that of Float64 storage`, () => {
+      const a = build(k, 'auto', spacing as [number, number, number] | undefined), b = build(k, 'float64', spacing as [number, number, number] | undefined);
+      expect(a.mg.levelInfo.length).toBeGreaterThan(2);
+      expect(a.mg.levelInfo.map((l) => l.valueBytes)).toEqual(a.mg.levelInfo.map(() => 4));
+      expect(b.mg.levelInfo.map((l) => l.valueBytes)).toEqual(b.mg.levelInfo.map(() => 8));
+      const x = randomVector(a.op.n, 5), za = new Float64Array(a.op.n), zb = new Float64Array(a.op.n);
+      a.mg.apply(x, za);
+      b.mg.apply(x, zb);
+      expect(Array.from(za)).toEqual(Array.from(zb));
+    });
+  }
+  it('two conductivities: Float64 levels', () => {
+    const { mg } = build(multi, 'auto');
+    expect(mg.levelInfo.every((l) => l.valueBytes === 8)).toBe(true);
   });
 });
