@@ -106,6 +106,8 @@ export class MultigridPreconditioner implements Preconditioner {
   private readonly levels: Level[] = [];
   private readonly coarse: CoarseSolver;
   private readonly kTol: number;
+  /** The pre-smoother is one forward Gauss–Seidel sweep from zero (its residual has a cheap form). */
+  private readonly singleForwardSweep: boolean;
   /** Seconds spent building the hierarchy. */
   readonly setupSeconds: number;
   /** Threads of the fine-level kernels, and why (thread-pool.ts). */
@@ -130,6 +132,7 @@ export class MultigridPreconditioner implements Preconditioner {
     const minRatio = options.minCoarseningRatio ?? 1.5;
     const smootherKind = options.smoother ?? 'gauss-seidel';
     const sweeps = options.sweeps ?? 1;
+    this.singleForwardSweep = smootherKind === 'gauss-seidel' && sweeps === 1;
 
     let Al = A;
     let shape = grid.shape;
@@ -231,8 +234,13 @@ export class MultigridPreconditioner implements Preconditioner {
     const par = L.A instanceof Stencil7Matrix ? L.A.parallel : undefined;
     // a threaded CSR level whose partitions respect this level's aggregates
     const cpar = L.A instanceof CsrMatrix && L.A.threaded?.aggregate === agg && isShared(b) && isShared(x) && isShared(bc) ? L.A.threaded : undefined;
-    if (par && isShared(b) && isShared(x)) par.restrictResidual(b, x, agg, bc);
-    else if (L.A instanceof Stencil7Matrix) L.A.restrictResidual(b, x, agg, bc);
+    // after one Gauss–Seidel sweep from zero the residual is the upper part of A x alone
+    const afterForward = this.singleForwardSweep;
+    if (par && isShared(b) && isShared(x)) {
+      if (afterForward) par.restrictResidualAfterForward(b, x, agg, bc); else par.restrictResidual(b, x, agg, bc);
+    } else if (L.A instanceof Stencil7Matrix) {
+      if (afterForward) L.A.restrictResidualAfterForward(b, x, agg, bc); else L.A.restrictResidual(b, x, agg, bc);
+    }
     else if (cpar) cpar.restrictResidual(b, x, bc);
     else {
       L.A.residual(b, x, r);

@@ -105,6 +105,22 @@ export function restrictRange(S: StencilArrays, b: Float64Array, x: Float64Array
   if (r1 === n && n > 1 && r0 < n - 1) rc[aggregate[n - 1]] += rowResidual(S, n - 1, b[n - 1], x);
 }
 
+/**
+ * restrictRange right after a forward Gauss–Seidel sweep from x = 0 (one sweep): on rows
+ * [t, r1) whose neighbours before them in the sweep order are exactly the lower-index ones, the
+ * residual is the upper part alone, (b − A x)_i = Σ_{j > i} g_ij x_j (the sweep zeroed the rest
+ * of the row), which reads about 40 % fewer bytes; rows [r0, t) take the full residual.
+ */
+export function restrictAfterForwardRange(S: StencilArrays, b: Float64Array, x: Float64Array, aggregate: Int32Array, rc: Float64Array, r0: number, t: number, r1: number): void {
+  const { gx, gy, gz, up, front } = S;
+  const n = S.n;
+  if (t > r0) restrictRange(S, b, x, aggregate, rc, r0, t);
+  const hi = Math.min(r1, n - 1);
+  for (let i = Math.max(t, r0); i < hi; i++) rc[aggregate[i]] += gx[i] * x[i + 1] + gy[i] * x[up[i]] + gz[i] * x[front[i]];
+  // the last row has no +x neighbour (x[n] does not exist)
+  if (r1 === n && n > 0 && n - 1 >= Math.max(t, r0)) rc[aggregate[n - 1]] += gy[n - 1] * x[up[n - 1]] + gz[n - 1] * x[front[n - 1]];
+}
+
 /** x_i += xc[aggregate[i]] on rows [r0, r1) (piecewise-constant prolongation). */
 export function prolongRange(aggregate: Int32Array, xc: Float64Array, x: Float64Array, r0: number, r1: number): void {
   for (let i = r0; i < r1; i++) x[i] += xc[aggregate[i]];
@@ -300,6 +316,8 @@ export const CMD = {
   CSR_RESTRICT: 24,
   /** b w r, params a (axpyNorm2Range); c1 c2 x, params s1 s2 (linearCombinationRange); r z (DOT2 without q) */
   AXPY_NORM2: 25, LINEAR_COMBINATION: 26, DOT: 27,
+  /** as RESTRICT, after a zero-start forward sweep: full residual on rows before the body value t_p */
+  RESTRICT_AFTER_FORWARD: 28,
 } as const;
 
 export type View = Float64Array | Float32Array | Int32Array;
@@ -331,6 +349,7 @@ export function executeCommand(cmd: number, p: number, ctrl: Int32Array, params:
     case CMD.APPLY_DOT: partials[2 * p] = applyDotRange(stencilOf(views, ctrl, n), v(8), v(9), r0, r1); return;
     case CMD.RESIDUAL: partials[2 * p] = residualRange(stencilOf(views, ctrl, n), v(8), v(9), v(10), r0, r1); return;
     case CMD.RESTRICT: restrictRange(stencilOf(views, ctrl, n), v(8), v(9), iv(10), v(11), r0, r1); return;
+    case CMD.RESTRICT_AFTER_FORWARD: restrictAfterForwardRange(stencilOf(views, ctrl, n), v(8), v(9), iv(10), v(11), r0, a, r1); return;
     case CMD.PROLONG: prolongRange(iv(0), v(1), v(2), r0, r1); return;
     case CMD.GS_FWD_BODY: gsForwardRange(stencilOf(views, ctrl, n), v(8), v(9), a, r1); return;
     case CMD.GS_FWD_ZERO_BODY: {

@@ -23,7 +23,7 @@
 import { CsrMatrix, type CsrValues } from './csr-matrix.js';
 import type { LinearOperator } from './operator.js';
 import {
-  type Coefficients, applyDotRange, gsBackwardRange, gsForwardRange, gsForwardZeroRange, residualRange, restrictRange,
+  type Coefficients, applyDotRange, gsBackwardRange, gsForwardRange, gsForwardZeroRange, residualRange, restrictAfterForwardRange, restrictRange,
 } from './parallel-kernels.js';
 import { isShared, type StencilParallel } from './thread-pool.js';
 
@@ -119,6 +119,16 @@ export class Stencil7Matrix implements LinearOperator {
     rc.fill(0);
     if (this.n === 0) return;
     restrictRange(this, b, x, aggregate, rc, 0, this.n);
+  }
+
+  /**
+   * restrictResidual right after one forward Gauss–Seidel sweep from x = 0 (`gaussSeidel(b, x,
+   * true, true)`): the residual is then the upper part of A times x alone, which is cheaper to read.
+   */
+  restrictResidualAfterForward(b: Float64Array, x: Float64Array, aggregate: Int32Array, rc: Float64Array): void {
+    rc.fill(0);
+    if (this.n === 0) return;
+    restrictAfterForwardRange(this, b, x, aggregate, rc, 0, 0, this.n);
   }
 
   /** A fresh copy of the diagonal. */

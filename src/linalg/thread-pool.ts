@@ -398,6 +398,8 @@ export class StencilParallel {
     readonly A: StencilArrays,
     readonly ranges: Int32Array,
     readonly bodies: Int32Array,
+    /** per partition: first row from which the residual after a zero-start forward sweep is the upper part alone */
+    readonly upperFrom: Int32Array,
   ) {
     this.threads = pool.threads;
     this.S = [A.diag, A.gx, A.gy, A.gz, A.up, A.front, A.down, A.back];
@@ -445,7 +447,19 @@ export class StencilParallel {
         }
       }
     }
-    return new StencilParallel(pool, A, ranges, bodies);
+    // after a zero-start forward sweep, rows of a body whose lower neighbours are all in that body
+    // (swept before them) have the upper residual; the band and the body rows next to it do not
+    const upperFrom = new Int32Array(T);
+    for (let p = 1; p < T; p++) {
+      const a = bodies[p];
+      let t = a;
+      for (let i = a; i < ranges[p + 1]; i++) {
+        const dn = down[i], bk = back[i];
+        if ((gx[i - 1] !== 0 && i - 1 < a) || (gy[dn] !== 0 && dn < a) || (gz[bk] !== 0 && bk < a)) t = i + 1;
+      }
+      upperFrom[p] = t;
+    }
+    return new StencilParallel(pool, A, ranges, bodies, upperFrom);
   }
 
   private sum(partials: Float64Array, k: number): number {
@@ -468,6 +482,15 @@ export class StencilParallel {
   restrictResidual(b: Float64Array, x: Float64Array, aggregate: Int32Array, rc: Float64Array): void {
     rc.fill(0);
     this.pool.run(CMD.RESTRICT, this.ranges, [...this.S, b, x, aggregate, rc], this.bodies);
+  }
+
+  /**
+   * restrictResidual right after `gaussSeidelForward(b, x, true)` (one sweep from zero): the upper
+   * residual where it equals the full one (see upperFrom), the full residual elsewhere.
+   */
+  restrictResidualAfterForward(b: Float64Array, x: Float64Array, aggregate: Int32Array, rc: Float64Array): void {
+    rc.fill(0);
+    this.pool.run(CMD.RESTRICT_AFTER_FORWARD, this.ranges, [...this.S, b, x, aggregate, rc], this.upperFrom);
   }
 
   /** x += P xc */

@@ -50,6 +50,36 @@ describe('thread pool', () => {
     expect(Array.from(r)).toEqual(Array.from(rs));
   });
 
+  it('after a zero-start forward sweep the cheap (upper) residual restriction equals the full one, serial and threaded', () => {
+    configureThreads({ threads: 2, minUnknowns: 1000 });
+    const big: Shape3 = [26, 24, 28];
+    const op = assembleDiffusionOperator({ shape: big, conductivity: medium(big, 17), axis: 2 });
+    const agg = aggregateOnGrid(op.stencil, big, op.voxelOfUnknown);
+    const par = StencilParallel.create(op.stencil, agg.aggregate);
+    if (typeof par === 'string') throw new Error(par);
+    expect(par.upperFrom[1]).toBeGreaterThan(par.bodies[1]); // rows next to the band take the full residual
+    const n = op.n, nc = agg.nCoarse;
+    const b = par.vector(n);
+    for (let i = 0; i < n; i++) b[i] = Math.sin(0.3 * i) + op.rhs[i];
+    const close = (u: Float64Array, w: Float64Array) => {
+      let m = 0, d = 0;
+      for (let I = 0; I < u.length; I++) { m = Math.max(m, Math.abs(w[I])); d = Math.max(d, Math.abs(u[I] - w[I])); }
+      return d / m;
+    };
+    // threaded: the sweep in the partitions' order (bodies, then bands)
+    const x = par.vector(n), full = par.vector(nc), cheap = par.vector(nc);
+    par.gaussSeidelForward(b, x, true);
+    par.restrictResidual(b, x, agg.aggregate, full);
+    par.restrictResidualAfterForward(b, x, agg.aggregate, cheap);
+    expect(close(cheap, full)).toBeLessThan(1e-12);
+    // serial
+    const bs = Float64Array.from(b), xs = new Float64Array(n), fs = new Float64Array(nc), cs = new Float64Array(nc);
+    op.stencil.gaussSeidel(bs, xs, true, true);
+    op.stencil.restrictResidual(bs, xs, agg.aggregate, fs);
+    op.stencil.restrictResidualAfterForward(bs, xs, agg.aggregate, cs);
+    expect(close(cs, fs)).toBeLessThan(1e-12);
+  });
+
   it('threaded CSR restriction (partitions respecting the aggregates) is bitwise the serial residual + sum', () => {
     configureThreads({ threads: 2, minUnknowns: 1000 });
     const big: Shape3 = [30, 30, 30];
