@@ -94,12 +94,15 @@ export function recycleShared(arrays: View[]): void {
   }
 }
 
-/** A zeroed SharedArrayBuffer of at least `bytes` bytes: a spare one of ≤ 2× the size, else new. */
+/**
+ * A zeroed SharedArrayBuffer of at least `bytes` bytes: the smallest spare one of ≤ 1.25× the size
+ * (a looser fit lets a small array take a buffer that a later full-size vector needs), else new.
+ */
 export function sharedBuffer(bytes: number): SharedArrayBuffer {
   let best = -1;
   for (let k = 0; k < spare.length; k++) {
     const L = spare[k].byteLength;
-    if (L >= bytes && L <= 2 * bytes && (best < 0 || L < spare[best].byteLength)) best = k;
+    if (L >= bytes && L <= 1.25 * bytes && (best < 0 || L < spare[best].byteLength)) best = k;
   }
   if (best < 0) return new SharedArrayBuffer(bytes);
   const b = spare.splice(best, 1)[0];
