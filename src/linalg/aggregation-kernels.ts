@@ -8,7 +8,7 @@
  * visits its rows in ascending order: the result is bitwise that of the serial loop, whatever the
  * partition. Like parallel-kernels.ts: no module state, no imports beyond types.
  */
-import type { StencilArrays } from './parallel-kernels.js';
+import type { Coefficients, StencilArrays } from './parallel-kernels.js';
 
 /** Union-find root with path compression (only sets inside one block are ever joined). */
 function find(uf: Int32Array, i: number): number {
@@ -211,7 +211,7 @@ function entryOf(rowPtr: Int32Array, cols: Int32Array, I: number, J: number): nu
 }
 
 /** Adds the coupling g between fine rows of aggregates I and J: −2g on (I, I), else −g on (I, J) and (J, I). */
-function couple(rowPtr: Int32Array, cols: Int32Array, vals: Float64Array, I: number, J: number, g: number): void {
+function couple(rowPtr: Int32Array, cols: Int32Array, vals: Coefficients, I: number, J: number, g: number): void {
   if (J === I) vals[entryOf(rowPtr, cols, I, I)] += -2 * g;
   else { vals[entryOf(rowPtr, cols, I, J)] += -g; vals[entryOf(rowPtr, cols, J, I)] += -g; }
 }
@@ -219,12 +219,13 @@ function couple(rowPtr: Int32Array, cols: Int32Array, vals: Float64Array, I: num
 /**
  * Galerkin product, values, over fine rows [r0, r1) in ascending order: each fine row's diagonal,
  * and each forward coupling (+x, +y, +z) added to (I, J) and (J, I) in the same sequence, so the
- * coarse matrix is bitwise symmetric. Couplings to rows ≥ r1 (another partition's aggregates) are
+ * coarse matrix is bitwise symmetric. `vals` is Float32 only when every partial sum is an exact
+ * float32 (aggregation.ts checks it). Couplings to rows ≥ r1 (another partition's aggregates) are
  * skipped: the caller adds them afterwards with galerkinCrossingRange. Returns the first row with
  * such a coupling (r1 when none).
  */
 export function galerkinValuesRange(
-  S: StencilArrays, aggregate: Int32Array, rowPtr: Int32Array, cols: Int32Array, vals: Float64Array, r0: number, r1: number,
+  S: StencilArrays, aggregate: Int32Array, rowPtr: Int32Array, cols: Int32Array, vals: Coefficients, r0: number, r1: number,
 ): number {
   const { diag, gx, gy, gz, up, front } = S;
   let firstCross = r1;
@@ -244,7 +245,7 @@ export function galerkinValuesRange(
  * adding them after the partitions gives the serial sums.
  */
 export function galerkinCrossingRange(
-  S: StencilArrays, aggregate: Int32Array, rowPtr: Int32Array, cols: Int32Array, vals: Float64Array, from: number, r1: number,
+  S: StencilArrays, aggregate: Int32Array, rowPtr: Int32Array, cols: Int32Array, vals: Coefficients, from: number, r1: number,
 ): void {
   const { gx, gy, gz, up, front } = S;
   for (let i = from; i < r1; i++) {

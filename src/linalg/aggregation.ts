@@ -264,10 +264,18 @@ function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: numb
   if (pool) pool.run(CMD.GAL_COUNT, rows, [...S, aggregate, start, members, rowPtr, cRanges], rows);
   else galerkinCountRange(A, aggregate, start, members, rowPtr, 0, n, 0, nCoarse);
   for (let I = 0; I < nCoarse; I++) rowPtr[I + 1] += rowPtr[I];
+  // largest aggregate (members of I: start[I] … the next start, or the end of its partition)
+  let maxMembers = 0;
+  for (let p = 0; p < T; p++) {
+    for (let I = cRanges[p]; I < cRanges[p + 1]; I++) {
+      const m = (I + 1 < cRanges[p + 1] ? start[I + 1] : rows[p + 1]) - start[I];
+      if (m > maxMembers) maxMembers = m;
+    }
+  }
   // large coarse levels in shared memory, usable by the thread pool (CsrParallel)
   const nnz = rowPtr[nCoarse];
   const cols = shared ? new Int32Array(sharedBuffer(4 * nnz), 0, nnz) : new Int32Array(nnz);
-  const vals = shared ? new Float64Array(sharedBuffer(8 * nnz), 0, nnz) : new Float64Array(nnz);
+  const vals = coarseValues(nnz, shared, float32Sums(A, maxMembers));
   if (pool) pool.run(CMD.GAL_PATTERN, rows, [...S, aggregate, start, members, rowPtr, cols, cRanges], rows);
   else galerkinPatternRange(A, aggregate, start, members, rowPtr, cols, n, 0, nCoarse);
   if (pool) {
@@ -277,7 +285,7 @@ function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: numb
     pool.forget([cRanges, grid!.cellOf]);
   } else galerkinValuesRange(A, aggregate, rowPtr, cols, vals, 0, n);
   recycleShared([members, start, startWork]);
-  return new CsrMatrix(nCoarse, nCoarse, rowPtr, cols, narrowed(vals, A.diag instanceof Float32Array));
+  return new CsrMatrix(nCoarse, nCoarse, rowPtr, cols, vals);
 }
 
 /**
@@ -314,8 +322,10 @@ export function galerkinAggregation(A: RowMatrix, aggregate: Int32Array, nCoarse
   }
   // pass 2: fill
   // large coarse levels in shared memory, usable by the thread pool (CsrParallel)
+  let maxMembers = 0;
+  for (let I = 0; I < nCoarse; I++) maxMembers = Math.max(maxMembers, start[I + 1] - start[I]);
   const cols = wantsParallel(nCoarse) ? sharedInt32(crp[nCoarse]) : new Int32Array(crp[nCoarse]);
-  const vals = wantsParallel(nCoarse) ? sharedFloat64(crp[nCoarse]) : new Float64Array(crp[nCoarse]);
+  const vals = coarseValues(crp[nCoarse], wantsParallel(nCoarse), float32Sums(A, maxMembers));
   marker.fill(-1);
   let nnz = 0;
   for (let I = 0; I < nCoarse; I++) {
@@ -338,22 +348,44 @@ export function galerkinAggregation(A: RowMatrix, aggregate: Int32Array, nCoarse
       cols[s + 1] = c; vals[s + 1] = x;
     }
   }
-  return new CsrMatrix(nCoarse, nCoarse, crp, cols, narrowed(vals, !(A instanceof Stencil7Matrix) && A.values instanceof Float32Array));
+  return new CsrMatrix(nCoarse, nCoarse, crp, cols, vals);
+}
+
+/** The coarse values: Float32 when its sums are exact (float32Sums), in shared memory when asked. */
+function coarseValues(nnz: number, shared: boolean, float32: boolean): CsrValues {
+  if (float32) return shared ? new Float32Array(sharedBuffer(4 * nnz), 0, nnz) : new Float32Array(nnz);
+  return shared ? new Float64Array(sharedBuffer(8 * nnz), 0, nnz) : new Float64Array(nnz);
 }
 
 /**
- * The coarse values in Float32 when the fine level was Float32 and every coarse value is exactly
- * a float32 number (a phase mask: all levels are integers), else the Float64 values: the same
- * matrix in 8 instead of 12 bytes per entry, which the bandwidth-bound smoothing and products of
- * the coarse levels read less of. Sums are always accumulated in Float64.
+ * Whether the Galerkin product of A (aggregates of at most maxMembers rows) can be summed in
+ * Float32 with no rounding at all: A is stored in Float32, every entry is an integer (a phase
+ * mask on cubic voxels: couplings 1, and so every coarse level), and no partial sum can reach
+ * 2²⁴ (it is bounded by maxMembers × the largest absolute row sum). The coarse level is then the
+ * same matrix in 8 instead of 12 bytes per entry, which the bandwidth-bound smoothing and
+ * products of the coarse levels read less of; arithmetic elsewhere stays Float64.
  */
-function narrowed(vals: Float64Array, fromFloat32: boolean): CsrValues {
-  if (!fromFloat32) return vals;
-  for (let k = 0; k < vals.length; k++) if (Math.fround(vals[k]) !== vals[k]) return vals;
-  const out = isShared(vals) ? new Float32Array(sharedBuffer(4 * vals.length), 0, vals.length) : new Float32Array(vals.length);
-  out.set(vals);
-  recycleShared([vals]);
-  return out;
+function float32Sums(A: RowMatrix, maxMembers: number): boolean {
+  let rowMax = 0;
+  if (A instanceof Stencil7Matrix) {
+    const { diag, gx, gy, gz, down, back } = A;
+    if (!(diag instanceof Float32Array)) return false;
+    for (let i = 0; i < A.n; i++) {
+      const d = diag[i];
+      if (!Number.isInteger(d) || !Number.isInteger(gx[i]) || !Number.isInteger(gy[i]) || !Number.isInteger(gz[i])) return false;
+      const s = Math.abs(d) + Math.abs(gx[i]) + (i > 0 ? Math.abs(gx[i - 1]) : 0) + Math.abs(gy[i]) + Math.abs(gy[down[i]]) + Math.abs(gz[i]) + Math.abs(gz[back[i]]);
+      if (s > rowMax) rowMax = s;
+    }
+  } else {
+    const { rowPtr, values } = A;
+    if (!(values instanceof Float32Array)) return false;
+    for (let i = 0; i < A.nRows; i++) {
+      let s = 0;
+      for (let k = rowPtr[i]; k < rowPtr[i + 1]; k++) { const v = values[k]; if (!Number.isInteger(v)) return false; s += Math.abs(v); }
+      if (s > rowMax) rowMax = s;
+    }
+  }
+  return maxMembers * rowMax < 2 ** 24;
 }
 
 /**

@@ -381,7 +381,7 @@ export function executeCommand(cmd: number, p: number, ctrl: Int32Array, params:
     case CMD.AGG_NUMBER: { const off = iv(3); numberAggregatesRange(iv(0), iv(1), iv(2), off[p], off[p + 1] - off[p], r0, r1); return; }
     case CMD.GAL_COUNT: { const c = iv(12); galerkinCountRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), iv(11), r0, r1, c[p], c[p + 1]); return; }
     case CMD.GAL_PATTERN: { const c = iv(13); galerkinPatternRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), iv(11), iv(12), r1, c[p], c[p + 1]); return; }
-    case CMD.GAL_VALUES: partials[2 * p] = galerkinValuesRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), v(11), r0, r1); return;
+    case CMD.GAL_VALUES: partials[2 * p] = galerkinValuesRange(stencilOf(views, ctrl, n), iv(8), iv(9), iv(10), cv(11), r0, r1); return;
     case CMD.CSR_RESTRICT: csrRestrictRange(iv(0), iv(1), cv(2), v(4), v(5), iv(6), v(7), r0, r1); return;
     case CMD.AXPY_NORM2: axpyNorm2Range(params[0], v(0), v(1), v(2), r0, r1, partials, 2 * p); return;
     case CMD.LINEAR_COMBINATION: linearCombinationRange(params[0], v(0), params[1], v(1), v(2), r0, r1); return;

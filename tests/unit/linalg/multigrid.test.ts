@@ -195,11 +195,14 @@ describe('Float32 coarse levels', () => {
     const op = assembleDiffusionOperator({ shape, conductivity: k, axis: 2, coefficients, spacing });
     return { op, mg: new MultigridPreconditioner(op.stencil, op.grid) };
   };
-  for (const [name, k, spacing] of [['mask, cubic voxels', mask, undefined], ['mask, voxels 1 × 0.5 × 2', mask, [1, 0.5, 2]]] as const) {
-    it(`${name}: every level stored in Float32, the cycle bitwise that of Float64 storage`, () => {
-      const a = build(k, 'auto', spacing as [number, number, number] | undefined), b = build(k, 'float64', spacing as [number, number, number] | undefined);
+  // cubic voxels: integer couplings, every level Float32; voxels 1 × 0.5 × 2: dyadic couplings
+  // (4, 1, 0.25), the stencil Float32 but the coarse sums not integers, so Float64 levels
+  for (const [name, spacing, coarseBytes] of [['mask, cubic voxels', undefined, 4], ['mask, voxels 1 × 0.5 × 2', [1, 0.5, 2], 8]] as const) {
+    it(`${name}: fine level Float32, coarse levels ${coarseBytes} bytes, the cycle bitwise that of Float64 storage`, () => {
+      const sp = spacing as [number, number, number] | undefined;
+      const a = build(mask, 'auto', sp), b = build(mask, 'float64', sp);
       expect(a.mg.levelInfo.length).toBeGreaterThan(2);
-      expect(a.mg.levelInfo.map((l) => l.valueBytes)).toEqual(a.mg.levelInfo.map(() => 4));
+      expect(a.mg.levelInfo.map((l) => l.valueBytes)).toEqual(a.mg.levelInfo.map((_, l) => (l === 0 ? 4 : coarseBytes)));
       expect(b.mg.levelInfo.map((l) => l.valueBytes)).toEqual(b.mg.levelInfo.map(() => 8));
       const x = randomVector(a.op.n, 5), za = new Float64Array(a.op.n), zb = new Float64Array(a.op.n);
       a.mg.apply(x, za);
