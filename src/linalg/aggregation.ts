@@ -51,6 +51,11 @@ export interface GridAggregation {
   /** coarse unknown → cell index in `coarseShape` (flat, x fastest) */
   coarseCellOf: Int32Array;
   coarseShape: Shape3;
+  /**
+   * Row partition the aggregation ran on (thread pool), r_0 = 0 … r_T = n: no aggregate spans two
+   * of its parts, so the fine level's threads can use it as it is.
+   */
+  partitions?: Int32Array;
 }
 
 export function coarsenShape(shape: Shape3): Shape3 {
@@ -226,7 +231,7 @@ function aggregateStencil(A: Stencil7Matrix, shape: Shape3, cellOf: Int32Array, 
   pool.run(CMD.AGG_NUMBER, rows, [order, aggregate, coarseCellOf, offsets], rows);
   pool.forget([cellOf, start, aux, offsets, coarseCellOf]);
   recycleShared(work);
-  return { aggregate, nCoarse: nc, coarseCellOf, coarseShape };
+  return { aggregate, nCoarse: nc, coarseCellOf, coarseShape, partitions: rows };
 }
 
 /**

@@ -77,6 +77,8 @@ interface Level {
   n: number;
   /** fine → coarse map to the next level (absent on the coarsest) */
   aggregate?: Int32Array;
+  /** the row partition the aggregation ran on (no aggregate spans two parts) */
+  partitions?: Int32Array;
   smoother?: Smoother;
   /** right-hand side and solution buffers of a coarse level (empty on the finest level, where the
    * caller's vectors are used) */
@@ -150,6 +152,7 @@ export class MultigridPreconditioner implements Preconditioner {
       const agg = aggregateOnGrid(Al, shape, cellOf, theta);
       if (agg.nCoarse * minRatio > n) break;
       level.aggregate = agg.aggregate;
+      level.partitions = agg.partitions;
       // the stencil fine level restricts its residual without storing it
       level.r = vec(Al instanceof Stencil7Matrix ? 0 : n);
       level.smoother = makeSmoother(Al, smootherKind, sweeps, options.chebyshev);
@@ -160,7 +163,7 @@ export class MultigridPreconditioner implements Preconditioner {
     // Threads on the fine stencil level (thread-pool.ts): partitions aligned with the aggregates.
     const L0 = this.levels[0];
     if (L0.A instanceof Stencil7Matrix && L0.aggregate && this.levels.length > 1) {
-      const par = StencilParallel.create(L0.A, L0.aggregate);
+      const par = StencilParallel.create(L0.A, L0.aggregate, L0.partitions);
       if (typeof par === 'string') {
         L0.A.parallel = undefined;
         this.threads = { threads: 1, reason: par };

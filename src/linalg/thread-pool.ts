@@ -411,8 +411,10 @@ export class StencilParallel {
   /**
    * Partitions for A (and the restriction `aggregate`, if any), or a reason why not: the pool is
    * off, the arrays are not shared, or the partitions would be thinner than a grid plane.
+   * `partitions` (e.g. the aggregation's own, GridAggregation.partitions) is used as it is when no
+   * aggregate spans two of its parts.
    */
-  static create(A: StencilArrays, aggregate?: Int32Array): StencilParallel | string {
+  static create(A: StencilArrays, aggregate?: Int32Array, partitions?: Int32Array): StencilParallel | string {
     const n = A.n;
     const st = threadStatus(n);
     if (st.threads <= 1) return st.reason;
@@ -422,13 +424,17 @@ export class StencilParallel {
     const pool = getThreadPool();
     if (!pool) return threadStatus(n).reason;
     const T = pool.threads;
-    const valid = aggregate ? boundariesOutside(aggregate) : () => true;
-    const ranges = new Int32Array(T + 1);
-    ranges[T] = n;
-    for (let p = 1; p < T; p++) {
-      let b = Math.max(Math.floor((n * p) / T), ranges[p - 1] + 1);
-      while (b < n && !valid(b)) b++;
-      ranges[p] = b;
+    let ranges: Int32Array;
+    if (aggregate && partitions && partitions.length === T + 1 && aggregatesWithin(aggregate, partitions)) ranges = Int32Array.from(partitions);
+    else {
+      const valid = aggregate ? boundariesOutside(aggregate) : () => true;
+      ranges = new Int32Array(T + 1);
+      ranges[T] = n;
+      for (let p = 1; p < T; p++) {
+        let b = Math.max(Math.floor((n * p) / T), ranges[p - 1] + 1);
+        while (b < n && !valid(b)) b++;
+        ranges[p] = b;
+      }
     }
     const { gx, gy, gz, up, front, down, back } = A;
     const bodies = new Int32Array(T);
@@ -543,6 +549,25 @@ export class StencilParallel {
   vector(n: number): Float64Array {
     return new Float64Array(sharedBuffer(8 * n), 0, n);
   }
+}
+
+/**
+ * Whether the row partition `parts` (r_0 = 0 … r_T = n) splits no aggregate: every part's largest
+ * aggregate id is below the next part's smallest (one read-only pass, no work arrays).
+ */
+function aggregatesWithin(aggregate: Int32Array, parts: Int32Array): boolean {
+  const T = parts.length - 1;
+  if (parts[0] !== 0 || parts[T] !== aggregate.length) return false;
+  let prevMax = -1;
+  for (let p = 0; p < T; p++) {
+    if (parts[p + 1] < parts[p]) return false;
+    let lo = Infinity, hi = -1;
+    for (let i = parts[p]; i < parts[p + 1]; i++) { const g = aggregate[i]; if (g < lo) lo = g; if (g > hi) hi = g; }
+    if (hi < 0) continue;
+    if (lo <= prevMax) return false;
+    prevMax = hi;
+  }
+  return true;
 }
 
 /**

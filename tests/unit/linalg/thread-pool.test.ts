@@ -178,9 +178,10 @@ describe('thread pool', () => {
       const op = assembleDiffusionOperator({ shape: sh, conductivity: k, axis: 0 });
       const agg = aggregateOnGrid(op.stencil, sh, op.voxelOfUnknown, 0.25);
       const Ac = galerkinAggregation(op.stencil, agg.aggregate, agg.nCoarse, { shape: sh, cellOf: op.voxelOfUnknown });
-      return { agg, Ac };
+      return { op, agg, Ac };
     };
     const run = vi.spyOn(ThreadPool.prototype, 'run');
+    let splitChecked = 0;
     try {
       for (const c of cases) {
         const k = c.k(c.shape);
@@ -199,8 +200,24 @@ describe('thread pool', () => {
           expect(Array.from(t.Ac.rowPtr), c.name).toEqual(Array.from(serial.Ac.rowPtr));
           expect(Array.from(t.Ac.colIdx), c.name).toEqual(Array.from(serial.Ac.colIdx));
           expect(Array.from(t.Ac.values), c.name).toEqual(Array.from(serial.Ac.values));
+          // the fine level's threads take the aggregation's partition as it is …
+          const parts = t.agg.partitions!;
+          expect(parts.length, c.name).toBe(threads + 1);
+          const par = StencilParallel.create(t.op.stencil, t.agg.aggregate, parts);
+          if (typeof par === 'string') throw new Error(par);
+          expect(Array.from(par.ranges), c.name).toEqual(Array.from(parts));
+          // … but not one that splits an aggregate (a boundary one row off)
+          const bad = Int32Array.from(parts);
+          bad[1] += t.agg.aggregate[bad[1]] === t.agg.aggregate[bad[1] + 1] ? 1 : 0;
+          if (bad[1] !== parts[1]) {
+            splitChecked++;
+            const p2 = StencilParallel.create(t.op.stencil, t.agg.aggregate, bad);
+            if (typeof p2 === 'string') throw new Error(p2);
+            expect(Array.from(p2.ranges), c.name).not.toEqual(Array.from(bad));
+          }
         }
       }
+      expect(splitChecked).toBeGreaterThan(0);
     } finally {
       run.mockRestore();
       shutdownThreadPool();
