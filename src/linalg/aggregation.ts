@@ -21,10 +21,10 @@ import { CsrMatrix, type CsrValues } from './csr-matrix.js';
 import { DenseCholesky } from './dense-cholesky.js';
 import { Stencil7Matrix, type RowMatrix } from './stencil-matrix.js';
 import {
-  aggregateStencilRange, galerkinCountRange, galerkinCrossingRange, galerkinPatternRange, galerkinValuesRange, numberAggregatesRange,
+  aggregateStencilRange, galerkinCountRange, galerkinCrossingRange, galerkinPatternRange, galerkinValuesRange,
 } from './aggregation-kernels.js';
 import { CMD, type View } from './parallel-kernels.js';
-import { getThreadPool, isShared, recycleShared, sharedBuffer, sharedFloat64, sharedInt32, sharedInt32Work, wantsParallel, type ThreadPool } from './thread-pool.js';
+import { getThreadPool, isShared, recycleShared, sharedBuffer, sharedInt32, sharedInt32Work, wantsParallel, type ThreadPool } from './thread-pool.js';
 
 /** Reads row i of A into cols/vals (sorted columns); returns the entry count. */
 type RowReader = (i: number, cols: Int32Array, vals: Float64Array) => number;
