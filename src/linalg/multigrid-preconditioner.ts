@@ -243,8 +243,7 @@ export class MultigridPreconditioner implements Preconditioner {
       if (afterForward) par.restrictResidualAfterForward(b, x, agg, bc); else par.restrictResidual(b, x, agg, bc);
     } else if (L.A instanceof Stencil7Matrix) {
       if (afterForward) L.A.restrictResidualAfterForward(b, x, agg, bc); else L.A.restrictResidual(b, x, agg, bc);
-    }
-    else if (cpar) cpar.restrictResidual(b, x, bc);
+    } else if (cpar) cpar.restrictResidual(b, x, bc);
     else {
       L.A.residual(b, x, r);
       bc.fill(0);

@@ -324,7 +324,9 @@ let poolFailure: string | undefined;
  * Start the process-wide pool's workers now, without waiting for them, when a system of n
  * unknowns will use it: their start-up (≈ 0.3–0.5 s, module loading) then overlaps the caller's
  * serial work instead of delaying the first threaded command. A no-op when the pool runs, n is
- * below the threshold or one thread is requested; a failure is reported by getThreadPool.
+ * below the threshold or one thread is requested. A worker that cannot be created is reported as
+ * by getThreadPool (a warning, and threadStatus' reason); one that fails later while loading, by
+ * the first getThreadPool.
  */
 export function startThreadPool(n: number): void {
   if (!wantsParallel(n)) return;
