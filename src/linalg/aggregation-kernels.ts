@@ -38,6 +38,19 @@ export interface BlockGeometry {
   cy: number;
 }
 
+/** parentOf[i] = the 2×2×2 block (cell of the 2× coarser grid) of the cell of row i, rows [r0, r1). */
+export function parentsRange(cellOf: Int32Array, g: BlockGeometry, parentOf: Int32Array, r0: number, r1: number): void {
+  const { nx, ny, cx, cy } = g;
+  for (let i = r0; i < r1; i++) {
+    const c = cellOf[i];
+    const x = c % nx;
+    const t = (c - x) / nx;
+    const y = t % ny;
+    const z = (t - y) / ny;
+    parentOf[i] = (x >> 1) + cx * ((y >> 1) + cy * (z >> 1));
+  }
+}
+
 /**
  * Aggregation, first pass, on rows [r0, r1) whose parent blocks are exactly [P0, P1):
  *  - parentOf[i]: the 2×2×2 block (cell of the coarse grid) of every row;
@@ -54,16 +67,8 @@ export function aggregateStencilRange(
   r0: number, r1: number, P0: number, P1: number,
 ): number {
   const { gx, gy, gz, up, front, down, back } = S;
-  const { nx, ny, cx, cy } = g;
-  for (let i = r0; i < r1; i++) {
-    const c = cellOf[i];
-    const x = c % nx;
-    const t = (c - x) / nx;
-    const y = t % ny;
-    const z = (t - y) / ny;
-    parentOf[i] = (x >> 1) + cx * ((y >> 1) + cy * (z >> 1));
-    uf[i] = i;
-  }
+  parentsRange(cellOf, g, parentOf, r0, r1);
+  for (let i = r0; i < r1; i++) uf[i] = i;
   // rows outside [r0, r1) are in other blocks: never compared (their parentOf may be in flight)
   const link = (i: number, j: number, c: number, ti: number): void => {
     if (j >= r1 || parentOf[j] !== parentOf[i]) return;
@@ -159,21 +164,26 @@ export function galerkinCountRange(
   if (c1 > c0) start[c0] = r0;
   const nb = new Int32Array(6);
   const row = new Int32Array(64);
-  for (let I = c0; I < c1; I++) {
-    let count = 1;
-    row[0] = I;
-    const end = I + 1 < c1 ? start[I + 1] : r1;
-    for (let t = start[I]; t < end; t++) {
-      const c = neighbourAggregates(S, aggregate, members[t], nb);
-      for (let e = 0; e < c; e++) {
-        const J = nb[e];
-        let seen = false;
-        for (let q = 0; q < count; q++) if (row[q] === J) { seen = true; break; }
-        if (!seen) row[count++] = J;
-      }
+  for (let I = c0; I < c1; I++) rowPtr[I + 1] = rowColumns(S, aggregate, members, I, start[I], I + 1 < c1 ? start[I + 1] : r1, nb, row, 0);
+}
+
+/**
+ * The columns of coarse row I — I itself, then the distinct aggregates coupled to its members
+ * members[m0 … m1) in the order met — written to out[at …); returns their count.
+ */
+function rowColumns(S: StencilArrays, aggregate: Int32Array, members: Int32Array, I: number, m0: number, m1: number, nb: Int32Array, out: Int32Array, at: number): number {
+  let end = at;
+  out[end++] = I;
+  for (let t = m0; t < m1; t++) {
+    const c = neighbourAggregates(S, aggregate, members[t], nb);
+    for (let e = 0; e < c; e++) {
+      const J = nb[e];
+      let seen = false;
+      for (let q = at; q < end; q++) if (out[q] === J) { seen = true; break; }
+      if (!seen) out[end++] = J;
     }
-    rowPtr[I + 1] = count;
   }
+  return end - at;
 }
 
 /** Galerkin product, second pass: the sorted column indices of coarse rows [c0, c1). */
@@ -184,18 +194,7 @@ export function galerkinPatternRange(
   const nb = new Int32Array(6);
   for (let I = c0; I < c1; I++) {
     const rowStart = rowPtr[I];
-    let end = rowStart;
-    cols[end++] = I;
-    const mEnd = I + 1 < c1 ? start[I + 1] : r1;
-    for (let t = start[I]; t < mEnd; t++) {
-      const c = neighbourAggregates(S, aggregate, members[t], nb);
-      for (let e = 0; e < c; e++) {
-        const J = nb[e];
-        let seen = false;
-        for (let q = rowStart; q < end; q++) if (cols[q] === J) { seen = true; break; }
-        if (!seen) cols[end++] = J;
-      }
-    }
+    const end = rowStart + rowColumns(S, aggregate, members, I, start[I], I + 1 < c1 ? start[I + 1] : r1, nb, cols, rowStart);
     for (let u = rowStart + 1; u < end; u++) {
       const cu = cols[u];
       let w = u - 1;

@@ -21,7 +21,7 @@ import { CsrMatrix, type CsrValues } from './csr-matrix.js';
 import { DenseCholesky } from './dense-cholesky.js';
 import { Stencil7Matrix, type RowMatrix } from './stencil-matrix.js';
 import {
-  aggregateStencilRange, galerkinCountRange, galerkinCrossingRange, galerkinPatternRange, galerkinValuesRange,
+  aggregateStencilRange, galerkinCountRange, galerkinCrossingRange, galerkinPatternRange, galerkinValuesRange, parentsRange,
 } from './aggregation-kernels.js';
 import { CMD, type View } from './parallel-kernels.js';
 import { getThreadPool, isShared, recycleShared, sharedBuffer, sharedInt32, sharedInt32Work, wantsParallel, type ThreadPool } from './thread-pool.js';
@@ -78,14 +78,7 @@ export function aggregateOnGrid(A: RowMatrix, shape: Shape3, cellOf: Int32Array,
   const [cx, cy, cz] = coarseShape;
   const nParents = cx * cy * cz;
   const parentOf = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = cellOf[i];
-    const x = c % nx;
-    const t = (c - x) / nx;
-    const y = t % ny;
-    const z = (t - y) / ny;
-    parentOf[i] = (x >> 1) + cx * ((y >> 1) + cy * (z >> 1));
-  }
+  parentsRange(cellOf, { nx, ny, cx, cy }, parentOf, 0, n);
   const { uf, size } = strongComponentsRows(A, parentOf, theta);
   // number the aggregates in order of parent cell (then of first member): good locality
   const start = new Int32Array(nParents + 1);
