@@ -15,8 +15,6 @@ interface BufferMessage {
   kind?: 'f64' | 'f32' | 'i32';
   byteOffset?: number;
   length?: number;
-  /** drop every registered buffer */
-  releaseAll?: boolean;
   /** drop these buffer ids (work arrays of one step) */
   drop?: number[];
 }
@@ -32,7 +30,6 @@ let views: View[] = [];
 function drain(): void {
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
     const msg = m.message as BufferMessage;
-    if (msg.releaseAll) { views = []; continue; }
     if (msg.drop) { for (const id of msg.drop) delete views[id]; continue; }
     const { id, buffer, kind, byteOffset, length } = msg;
     views[id!] = kind === 'f64' ? new Float64Array(buffer!, byteOffset, length)

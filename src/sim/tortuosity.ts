@@ -27,7 +27,7 @@ import type { KrylovMethod, SolveOptions, SolveResult } from '../linalg/solve-op
 import { norm2 } from '../linalg/vector.js';
 import { gridStencilFromStencil7 } from '../linalg/backends/js-backend.js';
 import { getKernel, hasKernel, selectBackend, type BackendName, type BackendSelection, type DisposablePreconditioner } from '../linalg/backends/registry.js';
-import { releaseThreadBuffers, startThreadPool, type ThreadStatus } from '../linalg/thread-pool.js';
+import { releaseSolveMemory, startThreadPool, type ThreadStatus } from '../linalg/thread-pool.js';
 
 export interface TortuositySolverOptions {
   /** Krylov method. Default 'cg' (the operator is SPD). */
@@ -149,7 +149,9 @@ export function tortuosity(o: TortuosityOptions): TortuosityResult {
     return tortuosityImpl(o, cleanup);
   } finally {
     for (const f of cleanup) f();
-    releaseThreadBuffers(); // the workers drop their views of this solve's arrays
+    // the workers end with the solve: only then is its shared memory freed (thread-pool.ts); the
+    // next solve starts them again while it assembles
+    releaseSolveMemory();
   }
 }
 
