@@ -283,13 +283,11 @@ export function assembleDiffusionOperator(p: DiffusionProblem): DiffusionOperato
       U.push(u); G.push(gb * (kArg ? kArg[v] * invK : 1));
     }
   }
-  pool?.forget([unknownOfVoxel, ...(threadedArgs as View[])]);
+  pool?.forget(threadedArgs as View[]);
   recycleShared([unknownOfVoxel]);
-  const { diag, up, front, down, back, rhs } = out;
-  const gxA = out.gx, gyA = out.gy, gzA = out.gz;
-  const matrix = new Stencil7Matrix(n, diag, gxA, gyA, gzA, up, front, down, back);
+  const matrix = new Stencil7Matrix(n, out.diag, out.gx, out.gy, out.gz, out.up, out.front, out.down, out.back);
   return new DiffusionOperator(
-    matrix, rhs, voxelOfUnknown, shape, spacing, axis, uIn, uOut,
+    matrix, out.rhs, voxelOfUnknown, shape, spacing, axis, uIn, uOut,
     kRef > 0 ? kRef : 1, hRef, summary,
     Int32Array.from(inletU), Float64Array.from(inletG), Int32Array.from(outletU), Float64Array.from(outletG),
   );

@@ -11,7 +11,7 @@
 import type { Coefficients, StencilArrays } from './parallel-kernels.js';
 
 /** Union-find root with path compression (only sets inside one block are ever joined). */
-function find(uf: Int32Array, i: number): number {
+export function find(uf: Int32Array, i: number): number {
   let r = i;
   while (uf[r] !== r) r = uf[r];
   while (uf[i] !== r) { const next = uf[i]; uf[i] = r; i = next; }
@@ -106,12 +106,36 @@ export function aggregateStencilRange(
       if (ri !== rj) { uf[ri] = rj; size[rj] += size[ri]; size[ri] = 0; }
     }
   }
-  // rows by parent block (then by row): good locality of the coarse numbering
-  for (let P = P0; P < P1; P++) start[P] = 0;
-  for (let i = r0; i < r1; i++) start[parentOf[i]]++;
-  for (let P = P0, run = r0; P < P1; P++) { const c = start[P]; start[P] = run; run += c; }
-  for (let i = r0; i < r1; i++) order[start[parentOf[i]]++] = i;
-  const idOfRoot = size; // reused: root → local aggregate id
+  return numberByParentRange(parentOf, uf, size, start, order, aggregate, r0, r1, P0, P1);
+}
+
+/**
+ * Rows [r0, r1) grouped by key (key[i] in [k0, k1)), ascending within a group (a stable counting
+ * sort): sorted[start[k] …] holds the rows of key k, start[k] absolute (from r0), the last group
+ * ending at r1.
+ */
+function groupRowsRange(key: Int32Array, start: Int32Array, sorted: Int32Array, r0: number, r1: number, k0: number, k1: number): void {
+  for (let k = k0; k < k1; k++) start[k] = 0;
+  for (let i = r0; i < r1; i++) start[key[i]]++;
+  for (let k = k0, run = r0; k < k1; k++) { const c = start[k]; start[k] = run; run += c; }
+  for (let i = r0; i < r1; i++) sorted[start[key[i]]++] = i;
+  // start[k] is now the end of k: shift back
+  for (let k = k1 - 1; k > k0; k--) start[k] = start[k - 1];
+  if (k1 > k0) start[k0] = r0;
+}
+
+/**
+ * The aggregates of rows [r0, r1) (parent blocks [P0, P1)), given their union-find forest `uf`:
+ * rows sorted by parent block, then by row (counting sort: `start` over [P0, P1), `order` over
+ * [r0, r1)), and each set numbered from 0 when first met in that order — good locality of the
+ * coarse numbering. aggregate[i] = local id; the parent block of local id k is left in
+ * order[r0 + k]. `idOfRoot` is work space (n). Returns the number of aggregates.
+ */
+export function numberByParentRange(
+  parentOf: Int32Array, uf: Int32Array, idOfRoot: Int32Array, start: Int32Array, order: Int32Array, aggregate: Int32Array,
+  r0: number, r1: number, P0: number, P1: number,
+): number {
+  groupRowsRange(parentOf, start, order, r0, r1, P0, P1);
   for (let i = r0; i < r1; i++) idOfRoot[i] = -1;
   // ids are numbered in visiting order, so id ≤ t − r0 and order[r0 + id] has been read already
   let nc = 0;
@@ -155,13 +179,7 @@ export function galerkinCountRange(
   S: StencilArrays, aggregate: Int32Array, start: Int32Array, members: Int32Array, rowPtr: Int32Array,
   r0: number, r1: number, c0: number, c1: number,
 ): void {
-  for (let I = c0; I < c1; I++) start[I] = 0;
-  for (let i = r0; i < r1; i++) start[aggregate[i]]++;
-  for (let I = c0, run = r0; I < c1; I++) { const c = start[I]; start[I] = run; run += c; }
-  for (let i = r0; i < r1; i++) members[start[aggregate[i]]++] = i;
-  // start[I] is now the end of I: shift back
-  for (let I = c1 - 1; I > c0; I--) start[I] = start[I - 1];
-  if (c1 > c0) start[c0] = r0;
+  groupRowsRange(aggregate, start, members, r0, r1, c0, c1);
   const nb = new Int32Array(6);
   const row = new Int32Array(64);
   for (let I = c0; I < c1; I++) rowPtr[I + 1] = rowColumns(S, aggregate, members, I, start[I], I + 1 < c1 ? start[I + 1] : r1, nb, row, 0);

@@ -21,7 +21,8 @@ import { CsrMatrix, type CsrValues } from './csr-matrix.js';
 import { DenseCholesky } from './dense-cholesky.js';
 import { Stencil7Matrix, type RowMatrix } from './stencil-matrix.js';
 import {
-  aggregateStencilRange, galerkinCountRange, galerkinCrossingRange, galerkinPatternRange, galerkinValuesRange, parentsRange,
+  aggregateStencilRange, find, galerkinCountRange, galerkinCrossingRange, galerkinPatternRange, galerkinValuesRange,
+  numberByParentRange, parentsRange,
 } from './aggregation-kernels.js';
 import { CMD, type View } from './parallel-kernels.js';
 import { getThreadPool, isShared, recycleShared, sharedBuffer, sharedInt32, sharedInt32Work, wantsParallel, type ThreadPool } from './thread-pool.js';
@@ -62,13 +63,6 @@ export function coarsenShape(shape: Shape3): Shape3 {
   return [(shape[0] + 1) >> 1, (shape[1] + 1) >> 1, (shape[2] + 1) >> 1];
 }
 
-function find(uf: Int32Array, i: number): number {
-  let r = i;
-  while (uf[r] !== r) r = uf[r];
-  while (uf[i] !== r) { const next = uf[i]; uf[i] = r; i = next; }
-  return r;
-}
-
 export function aggregateOnGrid(A: RowMatrix, shape: Shape3, cellOf: Int32Array, theta = 0.25): GridAggregation {
   const n = A.nRows;
   if (cellOf.length !== n) throw new RangeError(`aggregateOnGrid: cellOf has length ${cellOf.length}, expected ${n}`);
@@ -80,27 +74,10 @@ export function aggregateOnGrid(A: RowMatrix, shape: Shape3, cellOf: Int32Array,
   const parentOf = new Int32Array(n);
   parentsRange(cellOf, { nx, ny, cx, cy }, parentOf, 0, n);
   const { uf, size } = strongComponentsRows(A, parentOf, theta);
-  // number the aggregates in order of parent cell (then of first member): good locality
-  const start = new Int32Array(nParents + 1);
-  for (let i = 0; i < n; i++) start[parentOf[i] + 1]++;
-  for (let p = 0; p < nParents; p++) start[p + 1] += start[p];
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[start[parentOf[i]]++] = i;
-  const idOfRoot = size; // reuse as the root → coarse id map
-  idOfRoot.fill(-1);
   const aggregate = sharedInt32(n); // large levels: usable by the thread pool
-  // the coarse cell of aggregate id is written to order[id]: ids are numbered in visiting order,
-  // so id ≤ t and order[id] has already been read
-  const coarseCell = order;
-  let nc = 0;
-  for (let t = 0; t < n; t++) {
-    const i = order[t];
-    const r = find(uf, i);
-    let id = idOfRoot[r];
-    if (id < 0) { id = nc++; idOfRoot[r] = id; coarseCell[id] = parentOf[i]; }
-    aggregate[i] = id;
-  }
-  return { aggregate, nCoarse: nc, coarseCellOf: coarseCell.slice(0, nc), coarseShape };
+  const order = new Int32Array(n);
+  const nc = numberByParentRange(parentOf, uf, size, new Int32Array(nParents), order, aggregate, 0, n, 0, nParents);
+  return { aggregate, nCoarse: nc, coarseCellOf: order.slice(0, nc), coarseShape };
 }
 
 function strongComponentsRows(A: RowMatrix, parentOf: Int32Array, theta: number): { uf: Int32Array; size: Int32Array } {
@@ -232,14 +209,15 @@ function aggregateStencil(A: Stencil7Matrix, shape: Shape3, cellOf: Int32Array, 
  * rows grouped by aggregate (exact allocation), then the values in one sweep over the unknowns in
  * their own order, each fine coupling added to (I, J) and (J, I) in the same sequence, so the
  * coarse matrix is bitwise symmetric. On the thread pool when the level is large, with the
- * partitions of the aggregation (no aggregate spans two) and the few couplings between partitions
- * added afterwards in row order: bitwise the serial product.
+ * partitions of the aggregation (no aggregate spans two; checked, else serial) and the few
+ * couplings between partitions added afterwards in row order: bitwise the serial product.
  */
-function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: number, grid?: { shape: Shape3; cellOf: Int32Array }): CsrMatrix<CsrValues> {
+function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: number, partitions?: Int32Array): CsrMatrix<CsrValues> {
   const n = A.n;
-  let pool = grid ? setupPool(A, [aggregate, grid.cellOf]) : undefined;
+  let pool = partitions ? setupPool(A, [aggregate]) : undefined;
+  if (pool && partitions!.length !== pool.threads + 1) pool = undefined;
   const T = pool ? pool.threads : 1;
-  const rows = pool ? blockLayerPartitions(n, grid!.shape, grid!.cellOf, T).rows : Int32Array.of(0, n);
+  const rows = pool ? partitions! : Int32Array.of(0, n);
   // coarse rows of each partition: its aggregates, which must be one contiguous range per
   // partition (as aggregateOnGrid numbers them); otherwise the product runs serially
   const cRanges = new Int32Array(pool ? new SharedArrayBuffer(4 * (T + 1)) : new ArrayBuffer(4 * (T + 1)));
@@ -280,19 +258,19 @@ function galerkinStencil(A: Stencil7Matrix, aggregate: Int32Array, nCoarse: numb
     const first = pool.run(CMD.GAL_VALUES, rows, [...S, aggregate, rowPtr, cols, vals], rows);
     const from = Array.from({ length: T }, (_, p) => first[2 * p]);
     for (let p = 0; p + 1 < T; p++) galerkinCrossingRange(A, aggregate, rowPtr, cols, vals, from[p], rows[p + 1]);
-    pool.forget([cRanges, grid!.cellOf]);
+    pool.forget([cRanges]);
   } else galerkinValuesRange(A, aggregate, rowPtr, cols, vals, 0, n);
   recycleShared([members, start, startWork]);
   return new CsrMatrix(nCoarse, nCoarse, rowPtr, cols, vals);
 }
 
 /**
- * Galerkin product Pᵀ A P for the piecewise-constant prolongation given by `aggregate`. `grid`
- * (the fine level's shape and cells, as given to aggregateOnGrid) lets a large stencil level use
- * the thread pool.
+ * Galerkin product Pᵀ A P for the piecewise-constant prolongation given by `aggregate`.
+ * `partitions` (the row partition of the aggregation, GridAggregation.partitions) lets a large
+ * stencil level use the thread pool.
  */
-export function galerkinAggregation(A: RowMatrix, aggregate: Int32Array, nCoarse: number, grid?: { shape: Shape3; cellOf: Int32Array }): CsrMatrix<CsrValues> {
-  if (A instanceof Stencil7Matrix) return galerkinStencil(A, aggregate, nCoarse, grid);
+export function galerkinAggregation(A: RowMatrix, aggregate: Int32Array, nCoarse: number, partitions?: Int32Array): CsrMatrix<CsrValues> {
+  if (A instanceof Stencil7Matrix) return galerkinStencil(A, aggregate, nCoarse, partitions);
   const n = A.nRows;
   const { read, maxRow } = rowReader(A);
   const ci = new Int32Array(maxRow), v = new Float64Array(maxRow);

@@ -7,7 +7,7 @@
 import { NonConvergenceError } from './errors.js';
 import { checkLength, type LinearOperator } from './operator.js';
 import { resolveOptions, type SolveOptions, type SolveResult } from './solve-options.js';
-import { axpy, dot, norm2, xpay } from './vector.js';
+import { axpy, dot, norm2, normFromSquares, xpay } from './vector.js';
 
 export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {}): SolveResult {
   const o = resolveOptions(options);
@@ -38,7 +38,7 @@ export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {
   if (bnorm === 0) { x.fill(0); return { x, iterations: 0, residualNorm: 0, relativeResidual: 0, history: o.history ? [0] : [], method: 'cg' }; }
 
   const trueResidual = (): number => {
-    if (par) return safeSqrt(par.residual(b, x, r), r);
+    if (par) return normFromSquares(par.residual(b, x, r), r);
     A.apply(x, q);
     for (let i = 0; i < n; i++) r[i] = b[i] - q[i];
     return norm2(r);
@@ -75,7 +75,7 @@ export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {
         `p·Ap = ${pq} (matrix not positive definite?)`, x);
     }
     const alpha = rz / pq;
-    if (par) rnorm = safeSqrt(par.cgUpdate(alpha, p, q, x, r), r);
+    if (par) rnorm = normFromSquares(par.cgUpdate(alpha, p, q, x, r), r);
     else {
       axpy(alpha, p, x);
       axpy(-alpha, q, r);
@@ -104,9 +104,4 @@ export function cg(A: LinearOperator, b: Float64Array, options: SolveOptions = {
   rnorm = trueResidual();
   if (rnorm <= tol) return { x, iterations: it, residualNorm: rnorm, relativeResidual: rel(rnorm), history, method: 'cg', residual: r };
   throw new NonConvergenceError('cg', it, rnorm, rel(rnorm), 'max-iterations', '', x);
-}
-
-/** √s, or the rescaled norm2 of v when s over/underflowed. */
-function safeSqrt(s: number, v: Float64Array): number {
-  return s > 1e-280 && s < 1e280 ? Math.sqrt(s) : norm2(v);
 }

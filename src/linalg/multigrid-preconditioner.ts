@@ -28,7 +28,7 @@ import { JacobiPreconditioner } from './jacobi-preconditioner.js';
 import type { Preconditioner } from './operator.js';
 import { Stencil7Matrix, type RowMatrix } from './stencil-matrix.js';
 import { CsrParallel, isShared, sharedFloat64, StencilParallel, threadStatus, wantsParallel, type ThreadStatus } from './thread-pool.js';
-import { dot, norm2 } from './vector.js';
+import { dot, norm2, normFromSquares } from './vector.js';
 
 export type MultigridCycle = 'V' | 'W' | 'K';
 export type MultigridSmoother = 'gauss-seidel' | 'chebyshev';
@@ -156,7 +156,7 @@ export class MultigridPreconditioner implements Preconditioner {
       // the stencil fine level restricts its residual without storing it
       level.r = vec(Al instanceof Stencil7Matrix ? 0 : n);
       level.smoother = makeSmoother(Al, smootherKind, sweeps, options.chebyshev);
-      Al = galerkinAggregation(Al, agg.aggregate, agg.nCoarse, { shape, cellOf });
+      Al = galerkinAggregation(Al, agg.aggregate, agg.nCoarse, agg.partitions);
       shape = agg.coarseShape;
       cellOf = agg.coarseCellOf;
     }
@@ -285,9 +285,8 @@ export class MultigridPreconditioner implements Preconditioner {
     let rn: number, bn: number;
     if (par) {
       const [rr, bb] = par.axpyNorm2(a1, b, w1, r1);
-      const normal = (s: number) => s > 1e-280 && s < 1e280;
-      rn = normal(rr) ? Math.sqrt(rr) : norm2(r1);
-      bn = normal(bb) ? Math.sqrt(bb) : norm2(b);
+      rn = normFromSquares(rr, r1);
+      bn = normFromSquares(bb, b);
     } else {
       for (let i = 0; i < n; i++) r1[i] = b[i] - a1 * w1[i];
       rn = norm2(r1);

@@ -14,7 +14,6 @@ import {
 } from './aggregation-kernels.js';
 import { CELL_STENCIL_PARAMS, cellStencilRange, type CellStencilParams } from './cell-stencil-kernels.js';
 
-/** The arrays of a Stencil7Matrix (structural: the class itself fits). */
 /**
  * Stencil coefficients: Float64, or Float32 when every coefficient is exactly a float32 (e.g. a
  * single-phase mask on a cubic grid: all couplings 1, integer diagonals), which halves their memory
@@ -22,6 +21,7 @@ import { CELL_STENCIL_PARAMS, cellStencilRange, type CellStencilParams } from '.
  */
 export type Coefficients = Float64Array | Float32Array;
 
+/** The arrays of a Stencil7Matrix (structural: the class itself fits). */
 export interface StencilArrays {
   readonly n: number;
   readonly diag: Coefficients;
@@ -256,7 +256,7 @@ export function csrResidualRange(rp: Int32Array, ci: Int32Array, v: Coefficients
 }
 
 /** CSR Gauss–Seidel on rows [r0, r1), ascending (same update as GaussSeidelSmoother.forward). */
-export function csrGsForwardRange(rp: Int32Array, ci: Int32Array, v: Coefficients, inv: Coefficients, b: Float64Array, x: Float64Array, r0: number, r1: number): void {
+export function csrGsForwardRange(rp: Int32Array, ci: Int32Array, v: Coefficients, inv: Float64Array, b: Float64Array, x: Float64Array, r0: number, r1: number): void {
   for (let i = r0; i < r1; i++) {
     let s = b[i];
     const end = rp[i + 1];
@@ -266,7 +266,7 @@ export function csrGsForwardRange(rp: Int32Array, ci: Int32Array, v: Coefficient
 }
 
 /** CSR Gauss–Seidel on rows [r0, r1), descending. */
-export function csrGsBackwardRange(rp: Int32Array, ci: Int32Array, v: Coefficients, inv: Coefficients, b: Float64Array, x: Float64Array, r0: number, r1: number): void {
+export function csrGsBackwardRange(rp: Int32Array, ci: Int32Array, v: Coefficients, inv: Float64Array, b: Float64Array, x: Float64Array, r0: number, r1: number): void {
   for (let i = r1 - 1; i >= r0; i--) {
     let s = b[i];
     const end = rp[i + 1];

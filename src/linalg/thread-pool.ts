@@ -234,8 +234,9 @@ export class ThreadPool {
   }
 
   /**
-   * Forget these buffers (work arrays of one step), so that neither this pool nor the workers keep
-   * them alive; the workers drop their views with the next command.
+   * Forget these buffers (work arrays of one step), so that this pool no longer keeps them alive;
+   * the workers drop their views with the next command (their memory, though, is freed only when
+   * the workers end: releaseSolveMemory).
    */
   forget(arrays: View[]): void {
     const drop: number[] = [];

@@ -16,6 +16,14 @@ export function dot(x: Float64Array, y: Float64Array): number {
   return s0 + s1;
 }
 
+/**
+ * ‖v‖ from an already summed s = Σ v_i² (e.g. a fused kernel's reduction): √s, or the rescaled
+ * norm2(v) when s over- or underflowed.
+ */
+export function normFromSquares(s: number, v: Float64Array): number {
+  return s > 1e-280 && s < 1e280 ? Math.sqrt(s) : norm2(v);
+}
+
 /** ‖x‖₂, scaled to avoid overflow/underflow for extreme magnitudes. */
 export function norm2(x: Float64Array): number {
   const n = x.length;

@@ -24,7 +24,7 @@ import { JacobiPreconditioner } from '../linalg/jacobi-preconditioner.js';
 import { MultigridPreconditioner, type MultigridOptions } from '../linalg/multigrid-preconditioner.js';
 import type { Preconditioner } from '../linalg/operator.js';
 import type { KrylovMethod, SolveOptions, SolveResult } from '../linalg/solve-options.js';
-import { norm2 } from '../linalg/vector.js';
+import { norm2, normFromSquares } from '../linalg/vector.js';
 import { gridStencilFromStencil7 } from '../linalg/backends/js-backend.js';
 import { getKernel, hasKernel, selectBackend, type BackendName, type BackendSelection, type DisposablePreconditioner } from '../linalg/backends/registry.js';
 import { releaseSolveMemory, startThreadPool, type ThreadStatus } from '../linalg/thread-pool.js';
@@ -266,7 +266,7 @@ function tortuosityImpl(o: TortuosityOptions, cleanup: (() => void)[]): Tortuosi
     const slabs = op.slabs(new Int32Array(tmp.buffer, tmp.byteOffset, op.n));
     aggregateCorrection(op.stencil, slabs.slabOfUnknown, slabs.count, op.rhs, r.x);
     const s2 = op.stencil.residualNorm2(op.rhs, r.x, tmp); // threaded when r.x is shared
-    const residualNorm = s2 > 1e-280 && s2 < 1e280 ? Math.sqrt(s2) : norm2(tmp);
+    const residualNorm = normFromSquares(s2, tmp);
     const bn = norm2(op.rhs);
     return { ...r, residualNorm, relativeResidual: bn > 0 ? residualNorm / bn : 0 };
   };

@@ -177,7 +177,7 @@ describe('thread pool', () => {
     const setup = (sh: Shape3, k: ArrayLike<number>) => {
       const op = assembleDiffusionOperator({ shape: sh, conductivity: k, axis: 0 });
       const agg = aggregateOnGrid(op.stencil, sh, op.voxelOfUnknown, 0.25);
-      const Ac = galerkinAggregation(op.stencil, agg.aggregate, agg.nCoarse, { shape: sh, cellOf: op.voxelOfUnknown });
+      const Ac = galerkinAggregation(op.stencil, agg.aggregate, agg.nCoarse, agg.partitions);
       return { op, agg, Ac };
     };
     const run = vi.spyOn(ThreadPool.prototype, 'run');
